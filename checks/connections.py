@@ -1,0 +1,161 @@
+"""Can the doctor reach each component of the deployment? One check per component.
+
+Each reads the probe the engine made before the checks started (reachable, version, latency) and turns
+it into a verdict with advice on what to try next, chosen by what went wrong.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from posthog_doctor.check import Check, Option, Skip, fail, ok, warn
+from posthog_doctor.model import Advice, Item, Values
+
+HOBBY_DOCS = "https://posthog.com/docs/self-host/open-source/deployment"
+ENV_DOCS = "https://posthog.com/docs/self-host/configure/environment-variables"
+
+# What to try, by component and by the kind of failure the probe met ("*" matches any kind).
+ADVICE = {
+    "clickhouse": {
+        "auth": "Use the user and password PostHog itself uses: CLICKHOUSE_USER / CLICKHOUSE_PASSWORD from its "
+                "env file (hobby) or the chart's ClickHouse secret (Helm).",
+        "missing_database": "PostHog's tables live in the database named by CLICKHOUSE_DATABASE (hobby and Helm: "
+                            "'posthog'); put it in the URL: clickhouse://USER:PASSWORD@HOST:9000/posthog.",
+        "tls": "Match the server: add ?secure=true for the TLS port (9440) or drop it for the plain port (9000).",
+        "protocol": "The port answered something other than ClickHouse's native protocol: use the native port "
+                    "(9000, or 9440 with ?secure=true), not the HTTP port 8123.",
+        "*": "Check that ClickHouse is running (hobby: `docker compose ps clickhouse`; Helm: "
+             "`kubectl get pods -n posthog`) and that the doctor runs on the same network, or pass "
+             "--clickhouse-url clickhouse://USER:PASSWORD@HOST:9000/posthog.",
+    },
+    "postgres": {
+        "auth": "Use PostHog's own database credentials: DATABASE_URL from its env file (hobby) or "
+                "POSTHOG_DB_USER / POSTHOG_DB_PASSWORD from the chart (Helm).",
+        "missing_database": "Name PostHog's database in the URL (hobby and Helm: 'posthog').",
+        "tls": "Match the server's TLS setting with ?sslmode=require or ?sslmode=disable.",
+        "*": "Check that Postgres is running (hobby service 'db'; Helm 'posthog-posthog-postgresql' or "
+             "pgbouncer on 6543) and reachable, or pass --postgres-url postgres://USER:PASSWORD@HOST:5432/posthog.",
+    },
+    "redis": {
+        "auth": "Pass Redis's password in the URL: redis://:PASSWORD@HOST:6379/0.",
+        "*": "Check that Redis is running (hobby service 'redis' or 'redis7'; Helm "
+             "'posthog-posthog-redis-master') and reachable, or pass --redis-url redis://HOST:6379/0.",
+    },
+    "posthog_api": {
+        "*": "Check that the web container or pod is running (hobby: `docker compose ps web`; Helm: "
+             "`kubectl get pods -n posthog`), or pass --posthog-url with the address PostHog answers on.",
+    },
+    "plugin_server": {
+        "*": "Check that the plugin server is running (hobby service 'plugins'; Helm deployment "
+             "'posthog-plugins'); restarting it is safe. Or pass --plugin-server-url http://HOST:6738.",
+    },
+}
+
+
+class _Connection(Check):
+    """Base for the connection checks: turn the component's probe into a verdict."""
+
+    component: ClassVar[str] = ""
+    category = "Deployments/Setup"
+    tags = ("connection",)
+    timeout = 5.0
+    options = {"slow_ms": Option(1000.0, "warn when the component takes longer than this to answer (ms)")}
+
+    def run(self, ctx):
+        probe = ctx.probe(self.component)
+        if probe.error_kind in ("disabled", "not_configured"):
+            raise Skip(probe.summary)
+        evidence = [Values("Connection", [
+            Item("Endpoint", probe.endpoint or "—", "endpoint"),
+            Item("Version", probe.version or "—", "version"),
+            Item("Latency (ms)", probe.latency_ms, "latency_ms"),
+        ] + [Item(k.replace("_", " "), v, k) for k, v in probe.details.items() if not isinstance(v, (list, dict))])]
+        if not probe.reachable:
+            advice = ADVICE[self.component]
+            return fail(f"cannot reach {self.title.removesuffix(' connection')}: {probe.summary}", evidence=evidence,
+                        advice=[Advice(advice.get(probe.error_kind, advice["*"]), links=[HOBBY_DOCS, ENV_DOCS])])
+        verdict = self.judge(probe, evidence)
+        if verdict is not None:
+            return verdict
+        if probe.latency_ms is not None and probe.latency_ms > ctx.options["slow_ms"]:
+            return warn(f"{probe.summary}: slower than {ctx.options['slow_ms']:.0f} ms", evidence=evidence,
+                        advice=[Advice("A slow answer to a trivial request points at an overloaded server or a "
+                                       "slow network path between the doctor and the component.")])
+        return ok(probe.summary, evidence=evidence)
+
+    def judge(self, probe, evidence):
+        """Components that answer with a health status override this; None means 'reachable is enough'."""
+        return None
+
+
+class ClickHouseConnection(_Connection):
+    """Connects to ClickHouse over the native protocol and reads its version."""
+
+    id = "clickhouse.connection"
+    title = "ClickHouse connection"
+    component = "clickhouse"
+    uses = ("clickhouse",)
+
+
+class PostgresConnection(_Connection):
+    """Connects to Postgres (read-only) and reads its version and recovery state."""
+
+    id = "postgres.connection"
+    title = "Postgres connection"
+    component = "postgres"
+    uses = ("postgres",)
+
+
+class RedisConnection(_Connection):
+    """Sends PING and INFO server to Redis."""
+
+    id = "redis.connection"
+    title = "Redis connection"
+    component = "redis"
+    uses = ("redis",)
+
+
+class _HttpConnection(_Connection):
+    """An HTTP component: reachable is not enough, its health endpoint must answer 2xx."""
+
+    def judge(self, probe, evidence):
+        responses = probe.details.get("responses") or []
+        if not responses:
+            return None
+        last = responses[-1]
+        status, path, body = last["status"], last["path"], last["body"]
+        where = self.title.removesuffix(" connection")
+        said = f": {body!r}" if body else ""
+        if 200 <= status < 300:
+            return None
+        if status >= 500:
+            return fail(f"{where} answers, but {path} reports HTTP {status}{said}", evidence=evidence,
+                        advice=[Advice(self.unhealthy_advice, links=[HOBBY_DOCS])])
+        return warn(f"{where} answered {path} with HTTP {status}: is this PostHog's address?",
+                    evidence=evidence, advice=[Advice(ADVICE[self.component]["*"])])
+
+    unhealthy_advice: ClassVar[str] = ""
+
+
+class PostHogConnection(_HttpConnection):
+    """Calls the web app's liveness endpoints (`/_livez`, or `/_health` on older versions)."""
+
+    id = "posthog.connection"
+    title = "PostHog web app connection"
+    component = "posthog_api"
+    uses = ("posthog_api",)
+    unhealthy_advice = ("The web app is up but unhealthy. 'Migrations are not up to date' means migrations are "
+                        "pending: look at the web container's logs (hobby: `docker compose logs web`) or the "
+                        "migrate job (Helm), fix the failing migration, then restart.")
+
+
+class PluginServerConnection(_HttpConnection):
+    """Calls the plugin server's `/_health` on its HTTP port (6738 by default)."""
+
+    id = "plugin_server.connection"
+    title = "Plugin server connection"
+    component = "plugin_server"
+    uses = ("plugin_server",)
+    unhealthy_advice = ("The plugin server reports itself unhealthy, so events are accepted but not ingested. "
+                        "Restart it (safe: hobby `docker compose restart plugins`; Helm: scale "
+                        "posthog-plugins to 0 and back to 1) and check its logs.")

@@ -1,0 +1,139 @@
+"""Connectors: one thin, read-only, time-limited client per kind of component, plus a probe for each.
+
+A probe answers "does this component answer at all?" once per run, before the checks start, so that a
+check needing a component that is down is `skipped` with the reason instead of failing on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..endpoints import Endpoint
+from ..topology import Component
+from .base import ConnectorError, Deadline, MissingObject, ProbeResult, resolves
+
+__all__ = ["ConnectorError", "MissingObject", "ProbeResult", "Deadline", "SnapshotFile", "probe", "read_snapshot"]
+
+MAX_SNAPSHOT_BYTES = 5_000_000
+
+
+@dataclass
+class SnapshotFile:
+    """A file the user handed over (a saved System Status page), read once, size-capped."""
+
+    name: str
+    text: str
+    truncated: bool
+
+
+def read_snapshot(path: Path) -> SnapshotFile:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_SNAPSHOT_BYTES + 1)
+    except OSError as exc:
+        raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}", "error") from None
+    truncated = len(raw) > MAX_SNAPSHOT_BYTES
+    raw = raw[:MAX_SNAPSHOT_BYTES]
+    # Text copied from a browser on Windows is often saved as UTF-16.
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16", errors="replace")
+    else:
+        text = raw.decode("utf-8-sig", errors="replace")
+    return SnapshotFile(path.name, text, truncated)
+
+
+def resolve_endpoint(endpoint: Endpoint) -> Endpoint | None:
+    """For a default endpoint, the first of its candidate hosts that resolves (None when none does)."""
+    if not endpoint.fallback_hosts:
+        return endpoint
+    for host in (endpoint.host, *endpoint.fallback_hosts):
+        if host == "localhost" or resolves(host):
+            return endpoint.with_host(host)
+    return None
+
+
+def probe(component: Component, endpoint: Endpoint | None, *, seconds: float = 5.0,
+          status_file: Path | None = None) -> tuple[ProbeResult, Endpoint | None]:
+    """Find out whether `component` answers; returns the result and the endpoint actually used."""
+    if component.kind == "host":
+        return ProbeResult(True, "always available"), None
+    if component.kind == "file":
+        if status_file is None:
+            return ProbeResult(False, "no file given (use --status-file FILE)", error_kind="not_configured"), None
+        if not status_file.is_file():
+            return ProbeResult(False, f"{status_file.name} is not a readable file", error_kind="error"), None
+        return ProbeResult(True, f"file {status_file.name}"), None
+    if endpoint is None:
+        return ProbeResult(False, f"{component.label} is disabled in the configuration", error_kind="disabled"), None
+    resolved = resolve_endpoint(endpoint)
+    if resolved is None:
+        hosts = ", ".join((endpoint.host, *endpoint.fallback_hosts))
+        return ProbeResult(False, f"none of the default hosts ({hosts}) resolves; set {component.flag}",
+                           error_kind="dns", endpoint=endpoint.url()), None
+    deadline = Deadline(seconds)
+    started = time.monotonic()
+    try:
+        version, details = _PROBES[component.kind](component, resolved, deadline)
+    except ConnectorError as exc:
+        return ProbeResult(False, str(exc), error_kind=exc.kind, endpoint=resolved.url()), resolved
+    latency = round((time.monotonic() - started) * 1000, 1)
+    name = f"{component.label} {version}".strip()
+    return ProbeResult(True, f"{name} answered in {latency:.0f} ms", version, latency, details,
+                       endpoint=resolved.url()), resolved
+
+
+def _probe_clickhouse(component: Component, endpoint: Endpoint, deadline: Deadline):
+    from .clickhouse import ClickHouse
+
+    ch = ClickHouse(endpoint, deadline, tag="probe")
+    try:
+        row = ch.query("SELECT version() AS version, uptime() AS uptime_seconds").first() or {}
+    finally:
+        ch.close()
+    return str(row.get("version", "")), {"uptime_seconds": row.get("uptime_seconds"),
+                                         "limits_applied": ch.settings_allowed}
+
+
+def _probe_postgres(component: Component, endpoint: Endpoint, deadline: Deadline):
+    from .postgres import Postgres
+
+    pg = Postgres(endpoint, deadline)
+    try:
+        row = pg.query("SELECT current_setting('server_version') AS version, "
+                       "pg_is_in_recovery() AS in_recovery, current_database() AS database").first() or {}
+    finally:
+        pg.close()
+    return str(row.get("version", "")), {"in_recovery": row.get("in_recovery"), "database": row.get("database")}
+
+
+def _probe_redis(component: Component, endpoint: Endpoint, deadline: Deadline):
+    from .redis import Redis
+
+    r = Redis(endpoint, deadline)
+    try:
+        r.ping()
+        info = r.info("server")
+    finally:
+        r.close()
+    return str(info.get("redis_version", "")), {"uptime_seconds": info.get("uptime_in_seconds")}
+
+
+def _probe_http(component: Component, endpoint: Endpoint, deadline: Deadline):
+    from .http import Http
+
+    http = Http(endpoint, deadline, max_bytes=64_000)
+    tried = []
+    try:
+        for path in component.probe_paths or ("/",):
+            resp = http.get(path)
+            tried.append({"path": path, "status": resp.status, "body": resp.excerpt(200)})
+            if resp.status != 404:
+                break
+    finally:
+        http.close()
+    return "", {"responses": tried}
+
+
+_PROBES = {"clickhouse": _probe_clickhouse, "postgres": _probe_postgres, "redis": _probe_redis, "http": _probe_http}

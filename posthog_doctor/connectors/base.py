@@ -1,0 +1,119 @@
+"""What every connector shares: plain-words errors, deadlines, probes and host resolution."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConnectorError(Exception):
+    """A failure talking to a component, in plain words. `kind` classifies it for checks and tests.
+
+    Kinds: refused, dns, timeout, auth, tls, missing_database, missing_table, permission, protocol,
+    http_status, too_large, redirect, not_allowed, error.
+    """
+
+    def __init__(self, message: str, kind: str = "error"):
+        super().__init__(message)
+        self.kind = kind
+
+
+class MissingObject(ConnectorError):
+    """A table, view or key the check expected does not exist (often: an older or newer PostHog)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "missing_table")
+
+
+@dataclass
+class ProbeResult:
+    """Whether a component answers at all, measured once per run before the checks start."""
+
+    reachable: bool
+    summary: str  # one line: "ClickHouse 23.9.2 answered in 3 ms" or why it did not
+    version: str = ""
+    latency_ms: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    error_kind: str = ""
+    endpoint: str = ""  # the redacted URL finally used (after default-host fallback)
+
+
+class Deadline:
+    """A point in monotonic time; connectors size their client and server time limits from it."""
+
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def limit(self, cap: float | None = None, floor: float = 0.2) -> float:
+        """Seconds a single call may take: what is left, at most `cap`, at least `floor`."""
+        left = self.remaining()
+        if cap is not None:
+            left = min(left, cap)
+        return max(left, floor)
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+def resolves(host: str, timeout: float = 2.0) -> bool:
+    """Whether `host` resolves, giving up after `timeout` (getaddrinfo itself cannot be timed out)."""
+    result: list[bool] = []
+
+    def lookup() -> None:
+        try:
+            socket.getaddrinfo(host, None)
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    worker = threading.Thread(target=lookup, daemon=True, name=f"resolve-{host}")
+    worker.start()
+    worker.join(timeout)
+    return bool(result and result[0])
+
+
+def network_error(exc: BaseException, where: str, timeout: float | None = None) -> ConnectorError:
+    """Turn a socket-level exception into a ConnectorError a customer can act on."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, ConnectionRefusedError) or "refused" in lowered:
+        return ConnectorError(f"connection refused by {where}: nothing listens there", "refused")
+    if isinstance(exc, socket.gaierror) or "name or service not known" in lowered or "nodename nor servname" in lowered \
+            or "temporary failure in name resolution" in lowered or "could not translate host name" in lowered:
+        return ConnectorError(f"cannot resolve the host of {where}: check the name and the network", "dns")
+    if isinstance(exc, (socket.timeout, TimeoutError)) or "timed out" in lowered or "timeout" in lowered:
+        secs = f" within {timeout:.1f} s" if timeout else ""
+        return ConnectorError(f"no answer from {where}{secs}", "timeout")
+    if "ssl" in lowered or "tls" in lowered or "certificate" in lowered or "wrong version number" in lowered:
+        return ConnectorError(f"TLS handshake with {where} failed: {first_line(text)}", "tls")
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)) or "reset by peer" in lowered or "unexpected eof" in lowered:
+        return ConnectorError(f"{where} closed the connection unexpectedly", "protocol")
+    return ConnectorError(f"cannot talk to {where}: {first_line(text) or type(exc).__name__}", "error")
+
+
+def first_line(text: str, limit: int = 300) -> str:
+    """The first meaningful line of a (possibly multi-line, stack-trace-laden) error message."""
+    for line in str(text).splitlines():
+        line = line.strip()
+        if line and not line.startswith(("Stack trace", "0.", "DB::Exception: Stack")):
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def to_text(value: Any) -> Any:
+    """Decode bytes a driver returned (invalid UTF-8 in customer data) so every value is printable."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, list):
+        return [to_text(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(to_text(v) for v in value)
+    if isinstance(value, dict):
+        return {to_text(k): to_text(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,271 @@
+"""ClickHouse, read-only and bounded, over the native protocol (clickhouse-driver) or in-process (chdb).
+
+Every query carries `readonly=2`, a server-side `max_execution_time` sized from the check's deadline,
+a cap on result rows, and, when the caller names one, a read budget with `read_overflow_mode='break'`.
+An answer cut by a budget comes back marked `partial`, never silently short. Query ids start with
+`posthog-doctor:` so a DBA (and the benchmark) can find every statement the doctor sent in
+`system.query_log`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+import uuid
+from typing import Any
+
+from ..check import Query
+from ..endpoints import Endpoint
+from .base import ConnectorError, Deadline, MissingObject, first_line, network_error, to_text
+from .results import IoTally, QueryResult
+
+MAX_RESULT_ROWS = 10_000
+MAX_MEMORY_BYTES = 2_000_000_000
+QUERY_CAP_SECONDS = 30.0
+
+# Statements the doctor may send. readonly=2 enforces this on the server; this is the second lock.
+_READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS|EXPLAIN)\b", re.I)
+# Reading a Kafka-engine table consumes its messages on older servers: never do it.
+_KAFKA_TABLE_READ = re.compile(r"\b(FROM|JOIN)\s+(`?\w+`?\.)?`?kafka_\w*", re.I)
+_EXCEPTION_TEXT = re.compile(r"DB::Exception:\s*(.*?)(?:\s*Stack trace:|\s*\(([A-Z_]+)\)\s*(?:\(version [^)]*\))?\s*$|$)", re.S)
+_CODE = re.compile(r"Code:\s*(\d+)")
+
+_AUTH_CODES = {192, 193, 194, 516}
+_PERMISSION_CODES = {497, 164}
+_MISSING_CODES = {60, 47, 16, 36}  # table, identifier, column, bad arguments about a missing object
+_TIMEOUT_CODES = {159, 209}
+_BUDGET_CODES = {158, 307, 396}
+_SETTINGS_LOCKED = ("cannot modify", "cannot override", "setting", "readonly mode")
+
+
+class ClickHouse:
+    """One ClickHouse session for one check. Not thread-safe; the engine gives each check its own."""
+
+    def __init__(self, endpoint: Endpoint, deadline: Deadline, *, tag: str = "", tally: IoTally | None = None,
+                 max_result_rows: int = MAX_RESULT_ROWS):
+        self.endpoint = endpoint
+        self.deadline = deadline
+        self.tag = tag
+        self.tally = tally or IoTally()
+        self.max_result_rows = max_result_rows
+        self.settings_allowed = True  # False when the user's profile forbids setting limits (readonly=1)
+        self._backend: _Backend | None = None
+        self._version: tuple[int, ...] | None = None
+        self._count = 0
+
+    @property
+    def database(self) -> str:
+        return self.endpoint.database or "default"
+
+    @property
+    def where(self) -> str:
+        return f"ClickHouse at {self.endpoint.host}:{self.endpoint.port}" if self.endpoint.scheme != "chdb" else "chdb"
+
+    def query(self, query: Query | str, params: dict[str, Any] | None = None, *, max_rows_to_read: int | None = None,
+              max_bytes_to_read: int | None = None, timeout: float | None = None) -> QueryResult:
+        """Run a read-only query. Parameters use the driver's `%(name)s` substitution."""
+        sql = query.text if isinstance(query, Query) else query
+        sql = sql.strip().rstrip(";")
+        if not _READ_STATEMENT.match(sql):
+            raise ConnectorError("refused to send a statement that is not a read", "not_allowed")
+        if _KAFKA_TABLE_READ.search(sql):
+            raise ConnectorError("refused to read a Kafka-engine table: reading it would consume its messages", "not_allowed")
+        limit = self.deadline.limit(timeout or QUERY_CAP_SECONDS)
+        settings: dict[str, Any] = {
+            "readonly": 2,  # reads only, but still lets us set the limits below
+            "max_execution_time": max(1, math.ceil(limit)),
+            "max_result_rows": self.max_result_rows,
+            "result_overflow_mode": "break",
+            "max_memory_usage": MAX_MEMORY_BYTES,
+        }
+        if max_rows_to_read:
+            settings.update(max_rows_to_read=int(max_rows_to_read), read_overflow_mode="break")
+        if max_bytes_to_read:
+            settings.update(max_bytes_to_read=int(max_bytes_to_read), read_overflow_mode="break")
+        self._count += 1
+        query_id = f"posthog-doctor:{self.tag or 'query'}:{self._count}:{uuid.uuid4().hex[:8]}"
+        backend = self._connect(limit)
+        started = time.monotonic()
+        try:
+            columns, rows, rows_read, bytes_read = backend.execute(sql, params, settings if self.settings_allowed else {}, query_id, limit)
+        except _SettingsLocked:
+            # A readonly=1 profile forbids any setting: run without limits rather than not at all,
+            # and let the report say so. The client-side deadline still applies.
+            self.settings_allowed = False
+            columns, rows, rows_read, bytes_read = backend.execute(sql, params, {}, query_id, limit)
+        elapsed = (time.monotonic() - started) * 1000
+        result = QueryResult(columns, [tuple(to_text(v) for v in row) for row in rows], rows_read=rows_read,
+                             bytes_read=bytes_read, elapsed_ms=elapsed, query_id=query_id)
+        reasons = []
+        if max_rows_to_read and rows_read >= max_rows_to_read:
+            reasons.append(f"stopped after reading {rows_read:,} rows (budget {int(max_rows_to_read):,})")
+        if max_bytes_to_read and bytes_read >= max_bytes_to_read:
+            reasons.append(f"stopped after reading {bytes_read:,} bytes (budget {int(max_bytes_to_read):,})")
+        if len(rows) >= self.max_result_rows:
+            reasons.append(f"result cut at {self.max_result_rows:,} rows")
+        if reasons:
+            result.partial, result.partial_reason = True, "; ".join(reasons)
+        self.tally.record(result)
+        return result
+
+    def version(self) -> tuple[int, ...]:
+        """The server's version as numbers, e.g. (23, 9, 2, 56)."""
+        if self._version is None:
+            text = str(self.query("SELECT version() AS version").scalar(""))
+            self._version = tuple(int(p) for p in re.findall(r"\d+", text)[:4])
+        return self._version
+
+    def table_names(self, database: str | None = None) -> set[str]:
+        """Names of the tables and views in `database` (default: the connection's database)."""
+        result = self.query("SELECT name FROM system.tables WHERE database = %(db)s",
+                            {"db": database or self.database})
+        return {row[0] for row in result.rows}
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    def _connect(self, limit: float) -> _Backend:
+        if self._backend is None:
+            if self.endpoint.scheme == "chdb":
+                self._backend = _ChdbBackend(self.endpoint)
+            else:
+                self._backend = _NativeBackend(self.endpoint, self.where, limit)
+        return self._backend
+
+
+class _SettingsLocked(Exception):
+    """The server refused our per-query settings (a readonly=1 profile)."""
+
+
+class _Backend:
+    def execute(self, sql: str, params: dict | None, settings: dict, query_id: str, limit: float):
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _NativeBackend(_Backend):
+    def __init__(self, endpoint: Endpoint, where: str, limit: float):
+        from clickhouse_driver import Client  # imported lazily: keeps start-up fast
+
+        verify = endpoint.param("verify", "true").lower() not in ("0", "false", "no", "off")
+        self.where = where
+        self.client = Client(
+            endpoint.host, endpoint.port, database=endpoint.database or "default",
+            user=endpoint.user or "default", password=endpoint.password, client_name="posthog-doctor",
+            connect_timeout=min(limit, 10.0), send_receive_timeout=limit + 1, sync_request_timeout=min(limit, 5.0),
+            secure=endpoint.secure, verify=verify, ca_certs=endpoint.param("ca") or None,
+        )
+
+    def execute(self, sql, params, settings, query_id, limit):
+        from clickhouse_driver import errors
+
+        self.client.connection.send_receive_timeout = limit + 1
+        try:
+            rows, types = self.client.execute(sql, params, with_column_types=True, settings=settings, query_id=query_id)
+        except errors.ServerException as exc:
+            raise server_error(exc.code, exc.message, self.where, settings) from None
+        except (errors.NetworkError, errors.SocketTimeoutError, EOFError, OSError) as exc:
+            self.close()
+            raise network_error(exc, self.where, limit) from None
+        except errors.Error as exc:
+            self.close()
+            raise protocol_error(exc, self.where) from None
+        progress = self.client.last_query.progress if self.client.last_query else None
+        return [name for name, _ in types], rows, getattr(progress, "rows", 0), getattr(progress, "bytes", 0)
+
+    def close(self) -> None:
+        try:
+            self.client.disconnect()
+        except Exception:  # noqa: BLE001 - closing a broken socket must not mask the real error
+            pass
+
+
+_chdb_sessions: dict[str, Any] = {}
+_chdb_lock = threading.Lock()  # the embedded engine is one per process: serialise its use
+
+
+def chdb_session(path: str):
+    """The process-wide chdb session for a data directory (":memory:" for a throwaway one)."""
+    try:
+        from chdb import session as chdb_api
+    except ImportError:
+        raise ConnectorError("chdb:// needs the chdb package (pip install chdb-core)", "error") from None
+    with _chdb_lock:
+        if path not in _chdb_sessions:
+            _chdb_sessions[path] = chdb_api.Session(path if path != ":memory:" else "")
+        return _chdb_sessions[path]
+
+
+class _ChdbBackend(_Backend):
+    """The current ClickHouse engine in-process, through the same settings and checks as a server."""
+
+    def __init__(self, endpoint: Endpoint):
+        self.session = chdb_session(endpoint.param("path", ":memory:"))
+        self.database = endpoint.database
+
+    def execute(self, sql, params, settings, query_id, limit):
+        from clickhouse_driver.util.escape import substitute_params
+
+        if params:
+            sql = substitute_params(sql, params, {})
+        clauses = dict(settings, output_format_json_quote_64bit_integers=0, output_format_json_validate_utf8=1)
+        text = f"{sql}\nSETTINGS " + ", ".join(f"{k} = {_literal(v)}" for k, v in clauses.items())
+        with _chdb_lock:
+            try:
+                self.session.query(f"USE `{self.database}`")
+                result = self.session.query(text, "JSONCompact")
+            except Exception as exc:  # chdb raises plain exceptions carrying the server's text
+                message = str(exc)
+                code = _CODE.search(message)
+                raise server_error(int(code.group(1)) if code else 0, message, "chdb", settings) from None
+        if result is None or not result.bytes():
+            return [], [], 0, 0
+        data = json.loads(result.bytes())
+        columns = [m["name"] for m in data.get("meta", [])]
+        stats = data.get("statistics", {})
+        return columns, [tuple(row) for row in data.get("data", [])], int(stats.get("rows_read", 0)), int(stats.get("bytes_read", 0))
+
+
+def _literal(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else str(int(value))
+
+
+def server_error(code: int, message: str, where: str, settings: dict) -> Exception:
+    """Turn a ClickHouse server exception into a plain-words ConnectorError."""
+    found = _EXCEPTION_TEXT.search(message or "")
+    text = first_line(found.group(1) if found else message)
+    lowered = text.lower()
+    if code == 164 and settings and any(w in lowered for w in _SETTINGS_LOCKED) and "cannot execute" not in lowered:
+        return _SettingsLocked()
+    if code in _AUTH_CODES:
+        return ConnectorError(f"{where} rejected the user or password: {text}", "auth")
+    if code == 81:
+        return ConnectorError(f"{where}: {text}", "missing_database")
+    if code in _MISSING_CODES:
+        return MissingObject(f"{where}: {text}")
+    if code in _PERMISSION_CODES:
+        return ConnectorError(f"{where} denied the query: {text}", "permission")
+    if code in _TIMEOUT_CODES:
+        return ConnectorError(f"{where} stopped the query at its time limit ({settings.get('max_execution_time', '?')} s)", "timeout")
+    if code in _BUDGET_CODES:
+        return ConnectorError(f"{where}: the query hit its read budget: {text}", "budget")
+    if code == 241:
+        return ConnectorError(f"{where}: the query hit its memory limit: {text}", "memory")
+    if code in (46, 62, 43, 44, 115):  # unknown function, syntax, type or setting: an older server
+        return ConnectorError(f"{where} does not support this query (older version?): {text}", "unsupported")
+    return ConnectorError(f"{where} returned an error: {text or 'code ' + str(code)}", "error")
+
+
+def protocol_error(exc: Exception, where: str) -> ConnectorError:
+    text = first_line(str(exc))
+    if "unexpected packet" in text.lower() or "unknown packet" in text.lower():
+        return ConnectorError(f"{where} answered something that is not the ClickHouse native protocol "
+                              "(wrong port, or TLS on one side only? try ?secure=true or the plain port)", "protocol")
+    return ConnectorError(f"cannot talk to {where}: {text or type(exc).__name__}", "protocol")

@@ -1,0 +1,158 @@
+"""HTTP endpoints (PostHog's web app, the plugin server): GET only, time-limited, size-capped.
+
+Redirects are followed only on the same host, so an API key is never handed to another server.
+A body larger than the cap is cut and marked `truncated`; the whole exchange ends by the deadline even
+when a server trickles bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from .. import __version__
+from ..endpoints import Endpoint
+from .base import ConnectorError, Deadline, first_line, network_error
+
+MAX_BODY_BYTES = 2_000_000
+CALL_CAP_SECONDS = 10.0
+MAX_REDIRECTS = 3
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    content_type: str
+    body: bytes
+    truncated: bool
+    elapsed_ms: float
+    path: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def excerpt(self, limit: int = 120) -> str:
+        """The start of the body on one line, to quote in a summary."""
+        text = " ".join(self.text().split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def json(self) -> Any:
+        """The body as JSON, or a ConnectorError that says what came back instead."""
+        if self.truncated:
+            raise ConnectorError(f"{self.path} answered with more than {len(self.body):,} bytes; not parsed", "too_large")
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            kind = self.content_type or "no content type"
+            raise ConnectorError(
+                f"{self.path} answered HTTP {self.status} with a body that is not JSON ({kind}): {self.excerpt(80)!r}",
+                "protocol") from None
+
+
+class Http:
+    """GET requests against one HTTP component for one check."""
+
+    def __init__(self, endpoint: Endpoint, deadline: Deadline, *, token: str = "", max_bytes: int = MAX_BODY_BYTES):
+        self.endpoint = endpoint
+        self.deadline = deadline
+        self.token = token
+        self.max_bytes = max_bytes
+        self.base = f"{endpoint.scheme}://{endpoint.host}:{endpoint.port}{endpoint.database}"
+        self.where = f"{endpoint.host}:{endpoint.port}"
+        self.verify = endpoint.param("verify", "true").lower() not in ("0", "false", "no", "off")
+        self._session = None
+
+    def get(self, path: str, params: dict[str, str] | None = None, *, timeout: float | None = None,
+            auth: bool = False) -> HttpResponse:
+        """GET `path` below the endpoint's base URL. `auth` sends the API key as a Bearer token."""
+        import requests
+
+        limit = self.deadline.limit(timeout or CALL_CAP_SECONDS)
+        stop_at = time.monotonic() + limit
+        session = self._connect()
+        url = self.base + path
+        shown = path
+        headers = {"Accept": "application/json, text/plain;q=0.9, */*;q=0.5",
+                   "User-Agent": f"posthog-doctor/{__version__}"}
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        started = time.monotonic()
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                left = max(0.1, stop_at - time.monotonic())
+                resp = session.get(url, params=params, headers=headers, timeout=(min(left, 5.0), left),
+                                   stream=True, allow_redirects=False, verify=self.verify)
+                if resp.is_redirect:
+                    target = urljoin(url, resp.headers.get("Location", ""))
+                    resp.close()
+                    if urlsplit(target).hostname != self.endpoint.host:
+                        raise ConnectorError(
+                            f"{shown} redirected to another host ({urlsplit(target).hostname}); not followed "
+                            f"(point the URL at the final address)", "redirect")
+                    url, params = target, None
+                    continue
+                body, truncated = self._read(resp, stop_at)
+                return HttpResponse(resp.status_code, resp.headers.get("Content-Type", "").split(";")[0].strip(),
+                                    body, truncated, (time.monotonic() - started) * 1000, shown)
+            raise ConnectorError(f"{shown}: more than {MAX_REDIRECTS} redirects; not followed", "redirect")
+        except requests.exceptions.SSLError as exc:
+            raise ConnectorError(f"TLS with {self.where} failed: {_reason(exc)}", "tls") from None
+        except requests.exceptions.Timeout:
+            raise ConnectorError(f"no answer from {self.where}{shown} within {limit:.1f} s", "timeout") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise network_error(_root(exc), self.where, limit) from None
+        except requests.exceptions.RequestException as exc:
+            raise ConnectorError(f"cannot talk to {self.where}: {_reason(exc)}", "protocol") from None
+
+    def _read(self, resp, stop_at: float) -> tuple[bytes, bool]:
+        chunks, size = [], 0
+        try:
+            for chunk in resp.iter_content(chunk_size=16_384):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.max_bytes:
+                    return b"".join(chunks)[: self.max_bytes], True
+                if time.monotonic() > stop_at:
+                    raise ConnectorError(f"{self.where} was still sending after the time limit", "timeout")
+        finally:
+            resp.close()
+        return b"".join(chunks), False
+
+    def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    def _connect(self):
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
+            self._session.trust_env = False  # no proxies or .netrc credentials picked up by surprise
+        return self._session
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The innermost cause of a requests/urllib3 error (the socket error that says what happened)."""
+    seen, visited = exc, {id(exc)}
+    while True:
+        reason = getattr(seen, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else None
+        nxt = nxt or seen.__cause__ or seen.__context__
+        if nxt is None and seen.args and isinstance(seen.args[0], BaseException):
+            nxt = seen.args[0]
+        if nxt is None or id(nxt) in visited:
+            return seen
+        visited.add(id(nxt))
+        seen = nxt
+
+
+def _reason(exc: BaseException) -> str:
+    return first_line(str(_root(exc))) or type(exc).__name__

@@ -1,0 +1,144 @@
+"""Postgres, read-only and bounded (psycopg 3).
+
+Each check gets one connection tagged `application_name=posthog-doctor`, whose transactions are
+`READ ONLY`. Every statement runs under `statement_timeout` (sized from the check's deadline) and a short
+`lock_timeout`, so the doctor never waits behind, or holds up, the customer's writers. A watchdog
+cancels a statement the server has not answered by the client-side deadline.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from typing import Any
+
+from ..check import Query
+from ..endpoints import Endpoint
+from .base import ConnectorError, Deadline, MissingObject, first_line, network_error, to_text
+from .results import IoTally, QueryResult
+
+LOCK_TIMEOUT_MS = 500
+QUERY_CAP_SECONDS = 30.0
+MAX_RESULT_ROWS = 10_000
+_READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|VALUES|TABLE)\b|^\s*EXPLAIN\b(?![^;]*\bANALY[SZ]E\b)", re.I)
+
+
+class Postgres:
+    """One read-only Postgres session for one check."""
+
+    def __init__(self, endpoint: Endpoint, deadline: Deadline, *, tally: IoTally | None = None):
+        self.endpoint = endpoint
+        self.deadline = deadline
+        self.tally = tally or IoTally()
+        self.where = f"Postgres at {endpoint.host}:{endpoint.port}"
+        self._conn = None
+
+    def query(self, query: Query | str, params: dict[str, Any] | tuple | None = None, *,
+              timeout: float | None = None) -> QueryResult:
+        """Run one read-only statement; parameters use psycopg's `%(name)s` placeholders."""
+        import psycopg
+
+        sql = (query.text if isinstance(query, Query) else query).strip().rstrip(";")
+        if not _READ_STATEMENT.match(sql):
+            raise ConnectorError("refused to send a statement that is not a read", "not_allowed")
+        limit = self.deadline.limit(timeout or QUERY_CAP_SECONDS)
+        conn = self._connect(limit)
+        watchdog = threading.Timer(limit + 1.0, self._cancel)
+        watchdog.daemon = True
+        started = time.monotonic()
+        watchdog.start()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"SET LOCAL statement_timeout = {max(100, math.ceil(limit * 1000))}")
+                cur.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+                cur.execute(sql, params)
+                columns = [d.name for d in cur.description] if cur.description else []
+                rows = cur.fetchmany(MAX_RESULT_ROWS + 1) if cur.description else []
+            conn.rollback()  # end the read-only transaction: nothing to keep, nothing left open
+        except psycopg.Error as exc:
+            self._reset()
+            raise _translate(exc, self.where, limit) from None
+        except OSError as exc:
+            self._reset()
+            raise network_error(exc, self.where, limit) from None
+        finally:
+            watchdog.cancel()
+        elapsed = (time.monotonic() - started) * 1000
+        result = QueryResult(columns, [tuple(to_text(v) for v in r) for r in rows[:MAX_RESULT_ROWS]],
+                             elapsed_ms=elapsed)
+        if len(rows) > MAX_RESULT_ROWS:
+            result.partial, result.partial_reason = True, f"result cut at {MAX_RESULT_ROWS:,} rows"
+        self.tally.record(result)
+        return result
+
+    def close(self) -> None:
+        self._reset()
+
+    def _connect(self, limit: float):
+        import psycopg
+
+        if self._conn is not None:
+            return self._conn
+        ep = self.endpoint
+        kwargs = {
+            "host": ep.host, "port": ep.port, "dbname": ep.database or "posthog", "user": ep.user or "postgres",
+            "application_name": "posthog-doctor", "connect_timeout": max(1, math.ceil(min(limit, 10.0))),
+        }
+        if ep.password:
+            kwargs["password"] = ep.password
+        if ep.param("sslmode"):
+            kwargs["sslmode"] = ep.param("sslmode")
+        try:
+            conn = psycopg.connect(**kwargs)
+        except psycopg.Error as exc:
+            raise _translate(exc, self.where, limit) from None
+        except OSError as exc:
+            raise network_error(exc, self.where, limit) from None
+        conn.read_only = True  # every transaction starts with BEGIN READ ONLY
+        self._conn = conn
+        return conn
+
+    def _cancel(self) -> None:
+        conn = self._conn
+        if conn is not None:
+            try:
+                conn.cancel_safe(timeout=2.0)
+            except Exception:  # noqa: BLE001 - best effort: the runner's deadline is the backstop
+                pass
+
+    def _reset(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone either way
+                pass
+
+
+def _translate(exc: Exception, where: str, limit: float) -> ConnectorError:
+    """Turn a psycopg error into a plain-words ConnectorError."""
+    from psycopg import errors
+
+    text = first_line(str(exc))
+    lowered = str(exc).lower()
+    if isinstance(exc, errors.QueryCanceled):
+        return ConnectorError(f"{where} stopped the query at its time limit ({limit:.0f} s)", "timeout")
+    if isinstance(exc, errors.LockNotAvailable):
+        return ConnectorError(f"{where}: gave up waiting for a lock after {LOCK_TIMEOUT_MS} ms (busy table)", "timeout")
+    if isinstance(exc, (errors.UndefinedTable, errors.UndefinedColumn, errors.UndefinedObject, errors.UndefinedFunction)):
+        return MissingObject(f"{where}: {text}")
+    if isinstance(exc, errors.InsufficientPrivilege):
+        return ConnectorError(f"{where} denied the query: {text}", "permission")
+    if isinstance(exc, errors.InvalidCatalogName) or ("database" in lowered and "does not exist" in lowered):
+        return ConnectorError(f"{where}: {text}", "missing_database")
+    if "password authentication failed" in lowered or "no password supplied" in lowered \
+            or "pg_hba.conf" in lowered or isinstance(exc, errors.InvalidPassword):
+        return ConnectorError(f"{where} rejected the user or password", "auth")
+    if "ssl" in lowered and ("not support" in lowered or "required" in lowered or "negotiation" in lowered):
+        return ConnectorError(f"{where}: TLS mismatch: {text} (set ?sslmode=disable or =require to match the server)", "tls")
+    if "timeout expired" in lowered:
+        return ConnectorError(f"no answer from {where} within {limit:.1f} s", "timeout")
+    return network_error(exc, where, limit) if isinstance(exc, errors.OperationalError) else \
+        ConnectorError(f"{where} returned an error: {text}", "error")

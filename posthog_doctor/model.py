@@ -1,0 +1,288 @@
+"""The report model: one typed, versioned structure that every output is rendered from.
+
+JSON is this model serialised as is; Markdown and HTML are views of it. `SCHEMA_VERSION` follows semver:
+bump the minor version when adding optional fields, the major version when a reader of an older
+report would misread a newer one. The JSON Schema is published in `schema/report.schema.json`.
+
+Changelog
+- 1.0.0: first version.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+SCHEMA_VERSION = "1.0.0"
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"  # could not determine: never shown as healthy
+    SKIPPED = "skipped"  # did not run, with the reason in the summary
+
+    @property
+    def rank(self) -> int:
+        """How much a status should worry a reader; drives ordering and the overall verdict."""
+        return _RANK[self]
+
+
+_RANK = {Status.SKIPPED: 0, Status.OK: 1, Status.WARN: 2, Status.ERROR: 3, Status.FAIL: 4}
+
+# Exit codes (DESIGN.md): 0 ok, 1 warnings, 2 failure, 3 could not run (none failed), 4 usage error.
+EXIT_OK, EXIT_WARN, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2, 3, 4
+
+
+def worst(statuses) -> Status:
+    """The most severe status among `statuses` (OK when there are none)."""
+    ranked = [Status(s) for s in statuses]
+    return max(ranked, key=lambda s: s.rank) if ranked else Status.OK
+
+
+# --- evidence -----------------------------------------------------------------------------------
+# Evidence is small, typed and bounded: a table, a series for a chart, key/values, or a text excerpt.
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    note: str = ""
+    truncated: bool = False  # rows were cut to the report's bound; total_rows says how many existed
+    total_rows: int | None = None
+    type: str = field(default="table", init=False)
+
+
+@dataclass
+class Point:
+    label: str
+    value: float
+
+
+@dataclass
+class Series:
+    title: str
+    points: list[Point]
+    unit: str = ""
+    note: str = ""
+    type: str = field(default="series", init=False)
+
+
+@dataclass
+class Item:
+    label: str
+    value: Any
+    key: str = ""  # a stable machine name, when the label is for humans
+
+
+@dataclass
+class Values:
+    title: str
+    items: list[Item]
+    note: str = ""
+    type: str = field(default="values", init=False)
+
+
+@dataclass
+class Text:
+    title: str
+    text: str
+    note: str = ""
+    truncated: bool = False
+    type: str = field(default="text", init=False)
+
+
+Evidence = Table | Series | Values | Text
+
+
+@dataclass
+class Advice:
+    """What to do about a result: one instruction, optional commands to run and links to read."""
+
+    text: str
+    commands: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    id: str
+    title: str
+    status: Status
+    summary: str
+    category: str = ""
+    tags: list[str] = field(default_factory=list)
+    components: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    advice: list[Advice] = field(default_factory=list)
+    duration_ms: int = 0
+    timed_out: bool = False
+    partial: bool = False  # some data was cut by a read budget; the summary or evidence says which
+    io: dict[str, int] = field(default_factory=dict)  # what the check cost its targets: queries, rows/bytes read
+
+
+@dataclass
+class Report:
+    tool: dict[str, str]
+    generated_at: str
+    target: dict[str, Any]
+    checks: list[CheckResult]
+    run: dict[str, Any] = field(default_factory=dict)
+    redaction: dict[str, Any] = field(default_factory=dict)
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def overall(self) -> Status:
+        return worst(c.status for c in self.checks)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for c in self.checks:
+            counts[c.status.value] += 1
+        return counts
+
+    @property
+    def suggested_categories(self) -> list[str]:
+        """Ticket categories of the checks that found something, most severe first."""
+        found = [c for c in self.checks if c.status in (Status.FAIL, Status.WARN) and c.category]
+        found.sort(key=lambda c: -c.status.rank)
+        return list(dict.fromkeys(c.category for c in found))
+
+    def exit_code(self) -> int:
+        statuses = {c.status for c in self.checks}
+        if Status.FAIL in statuses:
+            return EXIT_FAIL
+        if Status.ERROR in statuses:
+            return EXIT_INCOMPLETE
+        if Status.WARN in statuses:
+            return EXIT_WARN
+        return EXIT_OK
+
+    def ordered_checks(self) -> list[CheckResult]:
+        """Most severe first, then by id: the order a reader should look at them."""
+        return sorted(self.checks, key=lambda c: (-c.status.rank, c.id))
+
+    # -- serialisation --
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "tool": dict(self.tool),
+            "generated_at": self.generated_at,
+            "target": self.target,
+            "overall": self.overall.value,
+            "counts": self.counts,
+            "suggested_categories": self.suggested_categories,
+            "run": self.run,
+            "redaction": self.redaction,
+            "checks": [_result_to_dict(c) for c in self.checks],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """Rebuild a report from its JSON form; raises ReportFormatError on a wrong shape or version."""
+        if not isinstance(data, dict):
+            raise ReportFormatError("not a posthog-doctor report (expected a JSON object)")
+        version = data.get("schema_version")
+        if not isinstance(version, str) or not version.split(".")[0].isdigit():
+            raise ReportFormatError("not a posthog-doctor report (no schema_version)")
+        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise ReportFormatError(
+                f"report schema {version} is not readable by this posthog-doctor "
+                f"(reads {SCHEMA_VERSION.split('.')[0]}.x); use a matching version of the tool"
+            )
+        try:
+            return cls(
+                schema_version=version,
+                tool=dict(data["tool"]),
+                generated_at=str(data["generated_at"]),
+                target=dict(data.get("target") or {}),
+                run=dict(data.get("run") or {}),
+                redaction=dict(data.get("redaction") or {}),
+                checks=[_result_from_dict(c) for c in data["checks"]],
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ReportFormatError(f"malformed report: {_describe(exc)}") from None
+
+
+class ReportFormatError(ValueError):
+    """A saved report cannot be read."""
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    return str(exc) or type(exc).__name__
+
+
+_EVIDENCE_TYPES = {"table": Table, "series": Series, "values": Values, "text": Text}
+
+
+def evidence_to_dict(ev: Evidence) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": ev.type}
+    for f in fields(ev):
+        if f.name == "type":
+            continue
+        value = getattr(ev, f.name)
+        if f.name == "points":
+            value = [{"label": p.label, "value": p.value} for p in value]
+        elif f.name == "items":
+            value = [{"key": i.key, "label": i.label, "value": i.value} for i in value]
+        out[f.name] = value
+    return out
+
+
+def evidence_from_dict(data: dict[str, Any]) -> Evidence:
+    kind = _EVIDENCE_TYPES.get(data.get("type"))
+    if kind is None:
+        raise ValueError(f"unknown evidence type {data.get('type')!r}")
+    kwargs = {k: v for k, v in data.items() if k != "type"}
+    if kind is Series:
+        kwargs["points"] = [Point(str(p["label"]), p["value"]) for p in kwargs.get("points", [])]
+    if kind is Values:
+        kwargs["items"] = [Item(str(i["label"]), i.get("value"), str(i.get("key", ""))) for i in kwargs.get("items", [])]
+    return kind(**kwargs)
+
+
+def _result_to_dict(c: CheckResult) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "title": c.title,
+        "status": c.status.value,
+        "summary": c.summary,
+        "category": c.category,
+        "tags": list(c.tags),
+        "components": list(c.components),
+        "evidence": [evidence_to_dict(e) for e in c.evidence],
+        "advice": [{"text": a.text, "commands": list(a.commands), "links": list(a.links)} for a in c.advice],
+        "duration_ms": c.duration_ms,
+        "timed_out": c.timed_out,
+        "partial": c.partial,
+        "io": dict(c.io),
+    }
+
+
+def _result_from_dict(d: dict[str, Any]) -> CheckResult:
+    return CheckResult(
+        id=str(d["id"]),
+        title=str(d["title"]),
+        status=Status(d["status"]),
+        summary=str(d["summary"]),
+        category=str(d.get("category", "")),
+        tags=[str(t) for t in d.get("tags", [])],
+        components=[str(t) for t in d.get("components", [])],
+        evidence=[evidence_from_dict(e) for e in d.get("evidence", [])],
+        advice=[Advice(str(a["text"]), list(a.get("commands", [])), list(a.get("links", []))) for a in d.get("advice", [])],
+        duration_ms=int(d.get("duration_ms", 0)),
+        timed_out=bool(d.get("timed_out", False)),
+        partial=bool(d.get("partial", False)),
+        io={str(k): int(v) for k, v in (d.get("io") or {}).items()},
+    )

@@ -1,0 +1,125 @@
+"""Rendering: the report model to JSON, Markdown, HTML and the terminal summary. Never connects anywhere.
+
+JSON is the model itself. Every human-readable output is a Jinja2 template in `templates/`; the
+filters here make untrusted strings safe for each format (HTML autoescaping; Markdown escaping that no
+customer string can break out of).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from typing import Any
+
+from ..model import Report, Status
+
+TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "text": "terminal.txt.j2"}
+STATUS_LABEL = {"ok": "OK", "warn": "WARN", "fail": "FAIL", "error": "COULD NOT RUN", "skipped": "SKIPPED"}
+STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "error": "❓", "skipped": "⏭️"}
+# Only what can start formatting mid-line; escaping more (dots, dashes) leaves backslashes in Slack.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_URL_UNSAFE = set(' ()<>"\'`[]{}|\\^')
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    template = _environment().get_template(TEMPLATES[fmt])
+    return template.render(report=report, checks=report.ordered_checks(), Status=Status)
+
+
+def md(value: Any) -> str:
+    """Inline Markdown text: one line, every control character escaped, HTML tags neutralised."""
+    text = " ".join(str(value).split()).replace("&", "&amp;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return "\\" + text if text.startswith(("#", "+", "-", "=")) else text
+
+
+def md_code(value: Any) -> str:
+    """An inline code span that no backtick in the value can close early."""
+    text = " ".join(str(value).split()).replace("<", "‹").replace(">", "›") or " "
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_block(value: Any) -> str:
+    """A fenced code block for multi-line text (an example payload); the fence outgrows any inside."""
+    text = str(value)
+    fence = "`" * max(3, max((len(m) for m in re.findall(r"`{3,}", text)), default=0) + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def safe_url(value: Any) -> str:
+    """An http(s) link with the characters that could end a Markdown link or HTML attribute encoded;
+    anything else (javascript:, data:, relative, non-ASCII) becomes empty."""
+    text = str(value).strip()
+    if not text.isascii() or not re.match(r"^https?://\S+$", text, re.I):
+        return ""
+    return "".join(f"%{ord(ch):02X}" if ch in _URL_UNSAFE else ch for ch in text)
+
+
+def human_bytes(n: Any) -> str:
+    try:
+        size = float(n)
+    except (TypeError, ValueError):
+        return str(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(size) < 1000 or unit == "PB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return str(n)
+
+
+def human_ms(ms: Any) -> str:
+    try:
+        ms = float(ms)
+    except (TypeError, ValueError):
+        return str(ms)
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def cell(value: Any) -> str:
+    """A table cell's display text."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(cell(v) for v in value)
+    return str(value)
+
+
+def counts_line(report: Report) -> str:
+    counts = report.counts
+    parts = [f"{counts[s]} {label}" for s, label in
+             (("fail", "failed"), ("error", "could not run"), ("warn", "warnings"), ("ok", "ok"), ("skipped", "skipped"))
+             if counts[s]]
+    return ", ".join(parts) or "no checks ran"
+
+
+@functools.lru_cache(maxsize=1)
+def _environment():
+    from importlib.resources import files
+
+    import jinja2
+
+    from .svg import bar_chart
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(files("posthog_doctor.templates"))),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md=md, md_code=md_code, md_block=md_block, safe_url=safe_url, human_bytes=human_bytes, human_ms=human_ms,
+                       cell=cell, bar_chart=bar_chart)
+    env.globals.update(STATUS_LABEL=STATUS_LABEL, STATUS_ICON=STATUS_ICON, counts_line=counts_line)
+    return env

@@ -1,0 +1,1 @@
+"""The JSON Schema of report.json, published with the package."""

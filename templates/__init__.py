@@ -1,0 +1,1 @@
+"""Jinja2 templates for every human-readable output (installed as package data)."""
