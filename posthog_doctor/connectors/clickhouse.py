@@ -38,7 +38,6 @@ _PERMISSION_CODES = {497, 164}
 _MISSING_CODES = {60, 47, 16, 36}  # table, identifier, column, bad arguments about a missing object
 _TIMEOUT_CODES = {159, 209}
 _BUDGET_CODES = {158, 307, 396}
-_SETTINGS_LOCKED = ("cannot modify", "cannot override", "setting", "readonly mode")
 
 
 class ClickHouse:
@@ -171,7 +170,10 @@ class _NativeBackend(_Backend):
             rows, types = self.client.execute(sql, params, with_column_types=True, settings=settings, query_id=query_id)
         except errors.ServerException as exc:
             raise server_error(exc.code, exc.message, self.where, settings) from None
-        except (errors.NetworkError, errors.SocketTimeoutError, EOFError, OSError) as exc:
+        except errors.SocketTimeoutError:
+            self.close()
+            raise ConnectorError(f"no answer from {self.where} within {limit:.1f} s", "timeout") from None
+        except (errors.NetworkError, EOFError, OSError) as exc:
             self.close()
             raise network_error(exc, self.where, limit) from None
         except errors.Error as exc:
@@ -211,10 +213,11 @@ class _ChdbBackend(_Backend):
         self.database = endpoint.database
 
     def execute(self, sql, params, settings, query_id, limit):
-        from clickhouse_driver.util.escape import substitute_params
+        if params:  # the driver's own client-side substitution, so both backends quote alike
+            from clickhouse_driver.context import Context
+            from clickhouse_driver.util.escape import escape_params
 
-        if params:
-            sql = substitute_params(sql, params, {})
+            sql = sql % escape_params(params, Context())
         clauses = dict(settings, output_format_json_quote_64bit_integers=0, output_format_json_validate_utf8=1)
         text = f"{sql}\nSETTINGS " + ", ".join(f"{k} = {_literal(v)}" for k, v in clauses.items())
         with _chdb_lock:
@@ -242,7 +245,7 @@ def server_error(code: int, message: str, where: str, settings: dict) -> Excepti
     found = _EXCEPTION_TEXT.search(message or "")
     text = first_line(found.group(1) if found else message)
     lowered = text.lower()
-    if code == 164 and settings and any(w in lowered for w in _SETTINGS_LOCKED) and "cannot execute" not in lowered:
+    if code == 164 and settings and "setting" in lowered and ("modify" in lowered or "override" in lowered):
         return _SettingsLocked()
     if code in _AUTH_CODES:
         return ConnectorError(f"{where} rejected the user or password: {text}", "auth")

@@ -112,15 +112,25 @@ class Http:
             raise ConnectorError(f"cannot talk to {self.where}: {_reason(exc)}", "protocol") from None
 
     def _read(self, resp, stop_at: float) -> tuple[bytes, bool]:
+        import urllib3
+
+        # read1 returns whatever has arrived, so a server trickling bytes is caught by the deadline
+        # check below instead of holding one large read open.
+        raw = resp.raw
+        read = getattr(raw, "read1", raw.read)
         chunks, size = [], 0
         try:
-            for chunk in resp.iter_content(chunk_size=16_384):
+            while chunk := read(16_384, decode_content=True):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > self.max_bytes:
                     return b"".join(chunks)[: self.max_bytes], True
                 if time.monotonic() > stop_at:
                     raise ConnectorError(f"{self.where} was still sending after the time limit", "timeout")
+        except urllib3.exceptions.ReadTimeoutError:
+            raise ConnectorError(f"{self.where} stopped sending in the middle of its answer", "timeout") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ConnectorError(f"{self.where} broke off its answer: {_reason(exc)}", "protocol") from None
         finally:
             resp.close()
         return b"".join(chunks), False
