@@ -24,8 +24,8 @@ ADVICE = {
         "tls": "Match the server: add ?secure=true for the TLS port (9440) or drop it for the plain port (9000).",
         "protocol": "The port answered something other than ClickHouse's native protocol: use the native port "
                     "(9000, or 9440 with ?secure=true), not the HTTP port 8123.",
-        "*": "Check that ClickHouse is running (hobby: `docker compose ps clickhouse`; Helm: "
-             "`kubectl get pods -n posthog`) and that the doctor runs on the same network, or pass "
+        "*": "Check that ClickHouse is running (hobby: 'docker compose ps clickhouse'; Helm: "
+             "'kubectl get pods -n posthog') and that the doctor runs on the same network, or pass "
              "--clickhouse-url clickhouse://USER:PASSWORD@HOST:9000/posthog.",
     },
     "postgres": {
@@ -42,8 +42,8 @@ ADVICE = {
              "'posthog-posthog-redis-master') and reachable, or pass --redis-url redis://HOST:6379/0.",
     },
     "posthog_api": {
-        "*": "Check that the web container or pod is running (hobby: `docker compose ps web`; Helm: "
-             "`kubectl get pods -n posthog`), or pass --posthog-url with the address PostHog answers on.",
+        "*": "Check that the web container or pod is running (hobby: 'docker compose ps web'; Helm: "
+             "'kubectl get pods -n posthog'), or pass --posthog-url with the address PostHog answers on.",
     },
     "plugin_server": {
         "*": "Check that the plugin server is running (hobby service 'plugins'; Helm deployment "
@@ -145,7 +145,7 @@ class PostHogConnection(_HttpConnection):
     component = "posthog_api"
     uses = ("posthog_api",)
     unhealthy_advice = ("The web app is up but unhealthy. 'Migrations are not up to date' means migrations are "
-                        "pending: look at the web container's logs (hobby: `docker compose logs web`) or the "
+                        "pending: look at the web container's logs (hobby: 'docker compose logs web') or the "
                         "migrate job (Helm), fix the failing migration, then restart.")
 
 
@@ -157,5 +157,5 @@ class PluginServerConnection(_HttpConnection):
     component = "plugin_server"
     uses = ("plugin_server",)
     unhealthy_advice = ("The plugin server reports itself unhealthy, so events are accepted but not ingested. "
-                        "Restart it (safe: hobby `docker compose restart plugins`; Helm: scale "
+                        "Restart it (safe: hobby 'docker compose restart plugins'; Helm: scale "
                         "posthog-plugins to 0 and back to 1) and check its logs.")

@@ -86,4 +86,6 @@ def bound_outcome(outcome: Outcome) -> Outcome:
         advice=[Advice(clip(a.text, MAX_TEXT), [clip(c, MAX_CELL) for c in a.commands[:10]],
                        [clip(link, MAX_CELL) for link in a.links[:10]]) for a in outcome.advice[:MAX_ADVICE]],
         partial=outcome.partial,
+        metrics={clip(k, 100): float(v) for k, v in list(outcome.metrics.items())[:MAX_ITEMS]
+                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)},
     )

@@ -106,11 +106,14 @@ class Outcome:
     evidence: list[Evidence] = field(default_factory=list)
     advice: list[Advice] = field(default_factory=list)
     partial: bool = False
+    metrics: dict[str, float] = field(default_factory=dict)  # key figures `diff` compares between runs
 
 
 def _outcome(status: Status):
-    def build(summary: str, *, evidence: Sequence[Evidence] = (), advice: Sequence[Advice] = (), partial: bool = False) -> Outcome:
-        return Outcome(status, summary, list(evidence), list(advice), partial)
+    def build(summary: str, *, evidence: Sequence[Evidence] = (), advice: Sequence[Advice] = (), partial: bool = False,
+              metrics: Mapping[str, float | None] | None = None) -> Outcome:
+        return Outcome(status, summary, list(evidence), list(advice), partial,
+                       {k: v for k, v in (metrics or {}).items() if v is not None})
 
     build.__name__ = status.value
     build.__doc__ = f"An outcome with status `{status.value}`."

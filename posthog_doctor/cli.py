@@ -46,8 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--quiet", action="store_true", help="no progress and no summary on the terminal")
     out.add_argument("--no-redact", action="store_true",
                      help="keep secrets and personal data in the reports (only for your own debug instance)")
-    out.add_argument("--ticket", metavar="REF", help="ticket reference to print in the reports")
-    out.add_argument("--customer", metavar="NAME", help="customer name to print in the reports")
+    out.add_argument("--ticket", metavar="REF", help="ticket reference for the reports' headers and file names")
+    out.add_argument("--customer", metavar="NAME", help="customer name for the reports' headers and file names")
+    out.add_argument("--bundle", action="store_true",
+                     help="also write posthog-doctor-<ticket or host>-<time>.tar.gz: the three reports and a manifest")
+    out.add_argument("--print", dest="print_format", choices=("md", "json", "html"),
+                     help="also print this report on standard output (with --quiet, nothing else is printed)")
 
     explain = sub.add_parser("explain", help="dry run: show the plan and every query, connect to nothing")
     _target_options(explain)
@@ -56,6 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
     checks = sub.add_parser("checks", help="list every available check")
     checks.add_argument("--checks-dir", action="append", dest="checks_dirs", metavar="DIR", default=[])
     checks.add_argument("--format", choices=("text", "json"), default="text")
+
+    diff = sub.add_parser("diff", help="compare two reports: fixed, new, still failing, key figures (offline)")
+    diff.add_argument("old", metavar="OLD.json")
+    diff.add_argument("new", metavar="NEW.json")
+    diff.add_argument("--format", choices=("md", "json"), default="md")
+    diff.add_argument("--output", metavar="FILE", help="write here instead of standard output")
+
+    status = sub.add_parser("parse-status", help="read a saved System Status page (its JSON or pasted text) offline",
+                            epilog="exit codes: 0 healthy, 1 warnings, 2 failures, 3 no row could be read, 4 unreadable file")
+    status.add_argument("file", metavar="FILE", help="the JSON of /api/instance_status, or the page's text copied from a browser")
+    status.add_argument("--format", choices=("md", "json"), default="md")
 
     render = sub.add_parser("render", help="render a saved report.json as Markdown or HTML (offline)")
     render.add_argument("report", metavar="REPORT.json")
@@ -166,7 +181,8 @@ def _dispatch(argv: list[str]) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return {"run": cmd_run, "explain": cmd_explain, "checks": cmd_checks, "render": cmd_render}[args.command](args)
+    return {"run": cmd_run, "explain": cmd_explain, "checks": cmd_checks, "render": cmd_render,
+            "diff": cmd_diff, "parse-status": cmd_parse_status}[args.command](args)
 
 
 def _prepare(args: argparse.Namespace):
@@ -181,7 +197,8 @@ def _prepare(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .output import redact, write_reports
+    from .bundle import BUNDLE_FORMATS, write_bundle
+    from .output import redact, render_all, report_stem, write_reports
     from .progress import TerminalProgress
     from .render import render
     from .runner import run_plan
@@ -193,10 +210,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     report = redact(report, settings.secrets, settings.redact)
-    paths = write_reports(report, settings.output, settings.formats, settings.secrets)
+    needed = list(dict.fromkeys(settings.formats + (list(BUNDLE_FORMATS) if args.bundle else [])
+                                + ([args.print_format] if args.print_format else [])))
+    rendered = render_all(report, needed, settings.secrets)
+    stem = report_stem(settings.ticket, settings.customer)
+    paths = write_reports({f: rendered[f] for f in settings.formats}, settings.output, stem)
+    if args.bundle:
+        paths.append(write_bundle(report, rendered, settings.output, stem))
     if not args.quiet:
         sys.stdout.write(render(report, "text"))
         sys.stdout.write("Reports: " + ", ".join(str(p) for p in paths) + "\n")
+    if args.print_format:
+        sys.stdout.write(rendered[args.print_format])
     return report.exit_code()
 
 
@@ -276,16 +301,52 @@ def cmd_checks(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .model import Report
-    from .output import write_atomic
     from .render import render
 
     report = Report.from_dict(load_report(Path(args.report)))
-    text = render(report, args.format)
-    if args.output:
-        write_atomic(Path(args.output), text)
+    _emit(render(report, args.format), args.output)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import compare
+    from .model import Report
+    from .render import render_diff
+
+    old = Report.from_dict(load_report(Path(args.old)))
+    new = Report.from_dict(load_report(Path(args.new)))
+    _emit(render_diff(compare(old, new), args.format), args.output)
+    return 0
+
+
+def cmd_parse_status(args: argparse.Namespace) -> int:
+    """A customer's System Status page (saved JSON or pasted text) as normalised rows and findings, redacted."""
+    from .checks.system_status import evaluate, parse_status
+    from .checks.system_status.report import to_json, to_markdown
+    from .config import ConfigError
+    from .connectors import ConnectorError, read_snapshot
+    from .model import EXIT_FAIL, EXIT_OK, EXIT_WARN
+    from .redaction import Redactor
+
+    try:
+        snapshot = read_snapshot(Path(args.file))
+    except ConnectorError as exc:
+        raise ConfigError(str(exc)) from None
+    page = parse_status(snapshot.text)
+    if snapshot.truncated:
+        page.problems.insert(0, f"{snapshot.name} is larger than the doctor reads; only its start was read")
+    data = Redactor().value(to_json(page, evaluate(page), snapshot.name))  # pastes can hold secrets
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n" if args.format == "json" else to_markdown(data))
+    return {"ok": EXIT_OK, "warn": EXIT_WARN, "fail": EXIT_FAIL}.get(data["overall"], EXIT_INCOMPLETE)
+
+
+def _emit(text: str, output: str | None) -> None:
+    from .output import write_atomic
+
+    if output:
+        write_atomic(Path(output), text)
     else:
         sys.stdout.write(text)
-    return 0
 
 
 def load_report(path: Path) -> Any:

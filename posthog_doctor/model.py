@@ -32,6 +32,9 @@ class Status(str, enum.Enum):
 
 _RANK = {Status.SKIPPED: 0, Status.OK: 1, Status.WARN: 2, Status.ERROR: 3, Status.FAIL: 4}
 
+# A check tagged so points at data being lost right now: its failure makes the ticket urgent.
+URGENT_TAG = "data-loss"
+
 # Exit codes (DESIGN.md): 0 ok, 1 warnings, 2 failure, 3 could not run (none failed), 4 usage error.
 EXIT_OK, EXIT_WARN, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2, 3, 4
 
@@ -126,6 +129,7 @@ class CheckResult:
     timed_out: bool = False
     partial: bool = False  # some data was cut by a read budget; the summary or evidence says which
     io: dict[str, int] = field(default_factory=dict)  # what the check cost its targets: queries, rows/bytes read
+    metrics: dict[str, float] = field(default_factory=dict)  # key figures (DLQ share, lag, disk runway) for diff
 
 
 @dataclass
@@ -156,6 +160,19 @@ class Report:
         found.sort(key=lambda c: -c.status.rank)
         return list(dict.fromkeys(c.category for c in found))
 
+    @property
+    def priority_hint(self) -> dict[str, str]:
+        """How soon a support engineer should look: a hint from the results, not a verdict."""
+        failing = [c for c in self.checks if c.status is Status.FAIL]
+        losing = [c.id for c in failing if URGENT_TAG in c.tags]
+        if losing:
+            return {"level": "urgent", "reason": f"events are being lost or not ingested ({', '.join(losing)})"}
+        if failing:
+            return {"level": "high", "reason": f"{len(failing)} check(s) failed"}
+        if any(c.status in (Status.ERROR, Status.WARN) for c in self.checks):
+            return {"level": "normal", "reason": "warnings, or checks that could not run"}
+        return {"level": "low", "reason": "every check that ran passed"}
+
     def exit_code(self) -> int:
         statuses = {c.status for c in self.checks}
         if Status.FAIL in statuses:
@@ -181,6 +198,7 @@ class Report:
             "overall": self.overall.value,
             "counts": self.counts,
             "suggested_categories": self.suggested_categories,
+            "priority_hint": self.priority_hint,
             "run": self.run,
             "redaction": self.redaction,
             "checks": [_result_to_dict(c) for c in self.checks],
@@ -267,6 +285,7 @@ def _result_to_dict(c: CheckResult) -> dict[str, Any]:
         "timed_out": c.timed_out,
         "partial": c.partial,
         "io": dict(c.io),
+        "metrics": dict(c.metrics),
     }
 
 
@@ -285,4 +304,5 @@ def _result_from_dict(d: dict[str, Any]) -> CheckResult:
         timed_out=bool(d.get("timed_out", False)),
         partial=bool(d.get("partial", False)),
         io={str(k): int(v) for k, v in (d.get("io") or {}).items()},
+        metrics={str(k): float(v) for k, v in (d.get("metrics") or {}).items() if isinstance(v, (int, float))},
     )

@@ -40,9 +40,20 @@ def plain(text: str) -> str:
     return html.unescape(re.sub(r"\\(.)", r"\1", text))
 
 
-def write_reports(report: Report, folder: Path, formats: list[str], secrets: list[str], stem: str = "report") -> list[Path]:
-    """Write `report` (already redacted) in each format into `folder`; return the files written."""
-    rendered = {fmt: render_checked(report, fmt, secrets) for fmt in formats}  # all or nothing
+def render_all(report: Report, formats: list[str], secrets: list[str]) -> dict[str, str]:
+    """Every requested format, each scanned; nothing is written unless all of them pass."""
+    return {fmt: render_checked(report, fmt, secrets) for fmt in formats}
+
+
+def report_stem(ticket: str = "", customer: str = "") -> str:
+    """`report`, or `report-<ticket>-<customer>` so files from different tickets never collide."""
+    from .bundle import slug
+
+    return "-".join(["report"] + [slug(part) for part in (ticket, customer) if part])
+
+
+def write_reports(rendered: dict[str, str], folder: Path, stem: str = "report") -> list[Path]:
+    """Write each rendered format into `folder`; return the files written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

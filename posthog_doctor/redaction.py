@@ -33,7 +33,8 @@ class Rule:
 
 SECRET_RULES: tuple[Rule, ...] = (
     # scheme://user:password@host -> scheme://user:***@host
-    Rule("url_password", re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@'\"]*:)(?!\*\*\*@)([^\s@/'\"]+)(?=@)"), 1),
+    # (the literal placeholder PASSWORD, as in documentation and advice, is left alone)
+    Rule("url_password", re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@'\"]*:)(?!\*\*\*@|PASSWORD@)([^\s@/'\"]+)(?=@)"), 1),
     Rule("posthog_personal_api_key", re.compile(r"\b(phx_)[A-Za-z0-9]{16,}"), 1),
     Rule("posthog_project_token", re.compile(r"\b(phc_)[A-Za-z0-9]{16,}"), 1),
     Rule("bearer_token", re.compile(r"(?i)\b(bearer\s+)(?!\*\*\*)[A-Za-z0-9._~+/-]{8,}=*"), 1),

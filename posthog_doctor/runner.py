@@ -226,6 +226,7 @@ def _result(check: type[Check], outcome: Outcome, seconds: float, io: dict[str, 
         duration_ms=int(seconds * 1000),
         partial=outcome.partial,
         io=io or {},
+        metrics=outcome.metrics,
     )
 
 

@@ -26,12 +26,13 @@ class Component:
     probe_paths: tuple[str, ...] = ()  # http: paths tried in order to prove it answers
 
     @property
-    def env(self) -> str:
-        return f"POSTHOG_DOCTOR_{self.name.upper()}_URL"
+    def config_key(self) -> str:
+        """The config-file key, named after the flag: --posthog-url -> posthog_url."""
+        return self.flag.removeprefix("--").replace("-", "_")
 
     @property
-    def config_key(self) -> str:
-        return f"{self.name}_url"
+    def env(self) -> str:
+        return "POSTHOG_DOCTOR_" + self.config_key.upper()
 
 
 COMPONENTS: dict[str, Component] = {

@@ -85,7 +85,7 @@ def test_explain_shows_the_plan_and_every_query_without_connecting(tmp_path):
     assert data["components"]["clickhouse"]["url"] == "clickhouse://u:***@10.255.255.1:9000/posthog"
     a = next(c for c in data["checks"] if c["id"] == "example.a")
     assert a["runs"] and a["queries"] == [{"component": "clickhouse", "name": "example", "text": "SELECT 1"}]
-    assert a["options"] == {"mode": "ok", "sleep": 0.0, "text": ""}
+    assert a["options"] == {"mode": "ok", "sleep": 0.0, "text": "", "metric": 0.0, "rows": 1}
     assert "Hidden1234" not in done.stdout
     text = run_process("explain", *target(), "--checks-dir", str(EXTRA), "--only", "example.a", cwd=tmp_path).stdout
     assert "dry run" in text and "SELECT 1" in text

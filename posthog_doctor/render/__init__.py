@@ -14,7 +14,7 @@ from typing import Any
 
 from ..model import Report, Status
 
-TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "text": "terminal.txt.j2"}
+TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "text": "terminal.txt.j2", "diff": "diff.md.j2"}
 STATUS_LABEL = {"ok": "OK", "warn": "WARN", "fail": "FAIL", "error": "COULD NOT RUN", "skipped": "SKIPPED"}
 STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "error": "❓", "skipped": "⏭️"}
 # Only what can start formatting mid-line; escaping more (dots, dashes) leaves backslashes in Slack.
@@ -22,11 +22,44 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _URL_UNSAFE = set(' ()<>"\'`[]{}|\\^')
 
 
+# GitHub rejects a comment longer than this; the Markdown report must paste as one comment.
+MARKDOWN_LIMIT = 65_536
+SUMMARY_FINDINGS = 5  # findings listed in the ticket summary; the rest are one click below
+DETAIL_LEVELS = ("full", "short", "minimal")  # how much evidence the Markdown carries, tried in order
+
+
 def render(report: Report, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    template = _environment().get_template(TEMPLATES[fmt])
-    return template.render(report=report, checks=report.ordered_checks(), Status=Status)
+    if fmt == "md":
+        return _markdown(report)
+    return _template(fmt).render(report=report, checks=report.ordered_checks(), Status=Status)
+
+
+def render_diff(diff, fmt: str) -> str:
+    """A comparison of two reports as JSON or Markdown."""
+    if fmt == "json":
+        return json.dumps(diff.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return _template("diff").render(diff=diff)
+
+
+def _template(fmt: str):
+    return _environment().get_template(TEMPLATES[fmt])
+
+
+def _markdown(report: Report, limit: int = MARKDOWN_LIMIT) -> str:
+    """The Markdown report at the most detail that fits in one GitHub comment."""
+    text = ""
+    for detail in DETAIL_LEVELS:
+        text = _template("md").render(report=report, checks=report.ordered_checks(), Status=Status, detail=detail,
+                                      summary_findings=SUMMARY_FINDINGS, limit=limit)
+        if len(text) <= limit:
+            return text
+    # Still too long (hundreds of checks): cut at a line, then close any section left open.
+    note = "\n\n*Cut to fit a GitHub comment: the full report is in report.html and report.json.*\n"
+    cut = text[: limit - len(note) - 200].rsplit("\n", 1)[0]
+    unclosed = cut.count("<details>") - cut.count("</details>")
+    return cut + "\n\n</details>" * max(unclosed, 0) + note
 
 
 def md(value: Any) -> str:
@@ -97,9 +130,8 @@ def cell(value: Any) -> str:
 
 def counts_line(report: Report) -> str:
     counts = report.counts
-    parts = [f"{counts[s]} {label}" for s, label in
-             (("fail", "failed"), ("error", "could not run"), ("warn", "warnings"), ("ok", "ok"), ("skipped", "skipped"))
-             if counts[s]]
+    labels = (("fail", "failed"), ("error", "could not run"), ("warn", "warning"), ("ok", "ok"), ("skipped", "skipped"))
+    parts = [f"{counts[s]} {label}{'s' if s == 'warn' and counts[s] > 1 else ''}" for s, label in labels if counts[s]]
     return ", ".join(parts) or "no checks ran"
 
 
