@@ -16,7 +16,7 @@ RUN pip install /src && rm -rf /src \
     && useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin doctor \
     && mkdir /report && chown doctor:doctor /report
 
-USER doctor
+USER 10001:10001
 WORKDIR /report
 ENV POSTHOG_DOCTOR_OUTPUT=/report
 VOLUME ["/report"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,9 @@ def test_dockerfile_builds_a_small_non_root_image_that_runs_the_doctor():
         assert re.search(rf"^COPY {folder} ", text, re.M), folder
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert "tests" in ignored and ".git" in ignored
+
+
+def test_dockerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
+    done = subprocess.run([hadolint, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
