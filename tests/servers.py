@@ -228,7 +228,9 @@ def start_postgres() -> Server:
 
     run([initdb, "-D", str(data), "-U", "postgres", "-A", "scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
          "--locale=C.UTF-8"])
+    # Every statement is logged with its application name, so tests can prove what the doctor sent.
     options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c log_statement=all "
+               "-c log_line_prefix=%m[%p]app=%a: "
                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
     try:
         run([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"], timeout=90)
