@@ -57,6 +57,7 @@ class Table:
     note: str = ""
     truncated: bool = False  # rows were cut to the report's bound; total_rows says how many existed
     total_rows: int | None = None
+    personal: bool = False  # holds data from the customer's tables: IPs and personal values are pseudonymised
     type: str = field(default="table", init=False)
 
 
@@ -87,6 +88,7 @@ class Values:
     title: str
     items: list[Item]
     note: str = ""
+    personal: bool = False
     type: str = field(default="values", init=False)
 
 
@@ -96,6 +98,7 @@ class Text:
     text: str
     note: str = ""
     truncated: bool = False
+    personal: bool = False
     type: str = field(default="text", init=False)
 
 
