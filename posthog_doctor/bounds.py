@@ -18,6 +18,7 @@ from .model import Advice, Item, Point, Series, Table, Text, Values
 
 MAX_SUMMARY = 300
 MAX_CELL = 500
+MAX_COMMAND = 2_000  # a command cut short is a command that cannot be run
 MAX_TEXT = 4_000
 MAX_ROWS = 100
 MAX_POINTS = 500
@@ -83,7 +84,7 @@ def bound_outcome(outcome: Outcome) -> Outcome:
         status=outcome.status,
         summary=clip(summary, MAX_SUMMARY),
         evidence=[_bound_evidence(e) for e in outcome.evidence[:MAX_EVIDENCE]],
-        advice=[Advice(clip(a.text, MAX_TEXT), [clip(c, MAX_CELL) for c in a.commands[:10]],
+        advice=[Advice(clip(a.text, MAX_TEXT), [clip(c, MAX_COMMAND) for c in a.commands[:10]],
                        [clip(link, MAX_CELL) for link in a.links[:10]]) for a in outcome.advice[:MAX_ADVICE]],
         partial=outcome.partial,
         metrics={clip(k, 100): float(v) for k, v in list(outcome.metrics.items())[:MAX_ITEMS]

@@ -36,16 +36,17 @@ class RunState:
     def shared(self, key: str, compute: Callable[[], Any]) -> Any:
         """Compute a fact once per run (e.g. one GET of /_preflight/ used by several checks)."""
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
+            entry = self._cache.get(key)
             lock = self._cache_locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self._cache:
-                try:
-                    self._cache[key] = ("value", compute())
-                except Exception as exc:  # noqa: BLE001 - every reader gets the same failure
-                    self._cache[key] = ("error", exc)
-        kind, value = self._cache[key]
+        if entry is None:
+            with lock:  # one computation per key; other readers of the same key wait for it
+                if key not in self._cache:
+                    try:
+                        self._cache[key] = ("value", compute())
+                    except Exception as exc:  # noqa: BLE001 - every reader gets the same failure
+                        self._cache[key] = ("error", exc)
+                entry = self._cache[key]
+        kind, value = entry
         if kind == "error":
             raise value
         return value

@@ -175,7 +175,8 @@ def _run_pool(checks: list[type[Check]], state: RunState, options: dict[str, dic
 def _execute(check: type[Check], state: RunState, options: dict[str, Any], seconds: float,
              done: queue.Queue) -> None:
     begun = time.monotonic()
-    ctx = Context(check(), state, options, Deadline(seconds))
+    # Connectors give up a little before the runner does, so a check can still report the timeout it met.
+    ctx = Context(check(), state, options, Deadline(seconds - min(1.0, seconds * 0.1)))
     try:
         outcome = _outcome_of(ctx)
     finally:

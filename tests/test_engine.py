@@ -172,3 +172,20 @@ def test_run_plan_records_timings_and_the_run(tmp_path):
     assert 200 <= a.duration_ms < 1500
     assert report.run["timeout_s"] == 60 and report.run["deadline_hit"] is False
     assert report.run["duration_ms"] >= a.duration_ms
+
+
+def test_shared_facts_are_computed_once_and_read_alike():
+    from posthog_doctor.context import RunState
+
+    state = RunState("run", {}, {})
+    calls = []
+    assert state.shared("k", lambda: calls.append(1) or {"v": 1}) == {"v": 1}
+    assert state.shared("k", lambda: calls.append(1) or {"v": 2}) == {"v": 1}  # the cached value, not a wrapper
+    assert calls == [1]
+
+    def broken():
+        raise ValueError("no answer")
+
+    for _ in range(2):  # the failure is cached too, and every reader sees it
+        with pytest.raises(ValueError, match="no answer"):
+            state.shared("bad", broken)

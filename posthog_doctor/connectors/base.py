@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -95,6 +96,21 @@ def network_error(exc: BaseException, where: str, timeout: float | None = None) 
     if isinstance(exc, (ConnectionResetError, BrokenPipeError)) or "reset by peer" in lowered or "unexpected eof" in lowered:
         return ConnectorError(f"{where} closed the connection unexpectedly", "protocol")
     return ConnectorError(f"cannot talk to {where}: {first_line(text) or type(exc).__name__}", "error")
+
+
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'")
+
+
+def strip_comments(sql: str) -> str:
+    """SQL without its comments (string literals kept), for deciding what kind of statement it is."""
+    out, pos = [], 0
+    for literal in _QUOTED.finditer(sql):  # comments inside string literals are not comments
+        out.append(_COMMENTS.sub(" ", sql[pos:literal.start()]))
+        out.append(literal.group(0))
+        pos = literal.end()
+    out.append(_COMMENTS.sub(" ", sql[pos:]))
+    return "".join(out).strip()
 
 
 def first_line(text: str, limit: int = 300) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..check import Query
 from ..endpoints import Endpoint
-from .base import ConnectorError, Deadline, MissingObject, first_line, network_error, to_text
+from .base import ConnectorError, Deadline, MissingObject, first_line, network_error, strip_comments, to_text
 from .results import IoTally, QueryResult
 
 MAX_RESULT_ROWS = 10_000
@@ -68,9 +68,9 @@ class ClickHouse:
         """Run a read-only query. Parameters use the driver's `%(name)s` substitution."""
         sql = query.text if isinstance(query, Query) else query
         sql = sql.strip().rstrip(";")
-        if not _READ_STATEMENT.match(sql):
+        if not _READ_STATEMENT.match(strip_comments(sql)):
             raise ConnectorError("refused to send a statement that is not a read", "not_allowed")
-        if _KAFKA_TABLE_READ.search(sql):
+        if _KAFKA_TABLE_READ.search(strip_comments(sql)):
             raise ConnectorError("refused to read a Kafka-engine table: reading it would consume its messages", "not_allowed")
         limit = self.deadline.limit(timeout or QUERY_CAP_SECONDS)
         settings: dict[str, Any] = {

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..check import Query
 from ..endpoints import Endpoint
-from .base import ConnectorError, Deadline, MissingObject, first_line, network_error, to_text
+from .base import ConnectorError, Deadline, MissingObject, first_line, network_error, strip_comments, to_text
 from .results import IoTally, QueryResult
 
 LOCK_TIMEOUT_MS = 500
@@ -41,7 +41,7 @@ class Postgres:
         import psycopg
 
         sql = (query.text if isinstance(query, Query) else query).strip().rstrip(";")
-        if not _READ_STATEMENT.match(sql):
+        if not _READ_STATEMENT.match(strip_comments(sql)):
             raise ConnectorError("refused to send a statement that is not a read", "not_allowed")
         limit = self.deadline.limit(timeout or QUERY_CAP_SECONDS)
         conn = self._connect(limit)

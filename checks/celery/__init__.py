@@ -1,0 +1,1 @@
+"""Celery workers: their heartbeat and their queue, both kept in Redis."""

@@ -1,0 +1,1 @@
+"""Deployment-wide checks: facts about the whole PostHog deployment rather than one component."""

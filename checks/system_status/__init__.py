@@ -1,0 +1,15 @@
+"""PostHog's System Status page as data, and what it says is wrong.
+
+    from posthog_doctor.checks.system_status import parse_status, status_from_api
+    page = parse_status(text)              # a saved /api/instance_status JSON or the page's pasted text
+    page.value("analytics_database")       # "ClickHouse" / "Postgres" / None
+
+parser.py reads the page (pure, never raises), findings.py judges it, report.py prints it, check.py is
+the `system_status` check.
+"""
+
+from .findings import Finding, Thresholds, evaluate, worst
+from .parser import Metric, StatusPage, Subrows, parse_status, status_from_api
+
+__all__ = ["Finding", "Metric", "StatusPage", "Subrows", "Thresholds", "evaluate", "parse_status", "status_from_api",
+           "worst"]
