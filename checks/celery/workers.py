@@ -80,13 +80,14 @@ class CeleryWorkers(Check):
             Item("Tasks in the celery queue", depth if depth is not None else depth_said, "queue_depth"),
         ])]
         queue_text = f"{depth:,} tasks queued" if depth is not None else depth_said
+        metrics = {"heartbeat_age_seconds": age, "queue_depth": depth}  # compared by `diff` after a fix
         if not findings:
-            return ok(f"workers alive: heartbeat {human_age(age)} old, {queue_text}", evidence=evidence)
+            return ok(f"workers alive: heartbeat {human_age(age)} old, {queue_text}", evidence=evidence, metrics=metrics)
         status = worst(s for s, _ in findings)
         summary = "; ".join(text for _, text in findings)
         if level is None:
             summary += f" ({queue_text})"
-        return {"warn": warn, "fail": fail}[status.value](summary, evidence=evidence, advice=advice)
+        return {"warn": warn, "fail": fail}[status.value](summary, evidence=evidence, advice=advice, metrics=metrics)
 
     @staticmethod
     def _heartbeat_age(redis) -> tuple[float | None, str]:

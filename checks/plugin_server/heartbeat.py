@@ -71,11 +71,13 @@ class PluginServerHeartbeat(Check):
             return warn(f"the heartbeat is {-age:.0f} s in the future: the clocks of the plugin server and this "
                         "machine differ, so its age cannot be judged", evidence=evidence,
                         advice=[Advice("Sync the clocks (NTP) of the PostHog hosts.")])
+        metrics = {"ping_age_seconds": round(max(age, 0), 1)}
         if age < alive:
             return ok(f"{who} heartbeat is {max(age, 0):.0f} s old (alive means younger than {alive:g} s)",
-                      evidence=evidence)
+                      evidence=evidence, metrics=metrics)
         return fail(f"{who} heartbeat is stale: last written {age:.0f} s ago (alive means younger than "
-                    f"{alive:g} s), so it has stopped or hangs", evidence=evidence, advice=[RESTART, LOOK_NEXT])
+                    f"{alive:g} s), so it has stopped or hangs", evidence=evidence, advice=[RESTART, LOOK_NEXT],
+                    metrics=metrics)
 
     def _missing(self, ctx, who: str, version: str | None, items: list[Item]):
         verdict, said = http_health(ctx)

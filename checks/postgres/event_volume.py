@@ -84,7 +84,8 @@ class EventVolume(Check):
             status = "warn"  # stale statistics mislead PostHog's own queries too
         return OUTCOMES[status](volume_summary(status, rate, growth, freshness, o), evidence=evidence,
                                 advice=volume_advice(status, events, rate, growth, freshness,
-                                                     backend.posthog_version, o))
+                                                     backend.posthog_version, o),
+                                metrics={"events_per_month": rate.events, "event_table_rows": events.rows})
 
 
 def skip_when_clickhouse(verdict: BackendVerdict, events: TableStats) -> None:
