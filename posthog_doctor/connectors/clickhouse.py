@@ -28,8 +28,9 @@ QUERY_CAP_SECONDS = 30.0
 
 # Statements the doctor may send. readonly=2 enforces this on the server; this is the second lock.
 _READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS|EXPLAIN)\b", re.I)
-# Reading a Kafka-engine table consumes its messages on older servers: never do it.
-_KAFKA_TABLE_READ = re.compile(r"\b(FROM|JOIN)\s+(`?\w+`?\.)?`?kafka_\w*", re.I)
+# Reading a Kafka-engine table consumes its messages on older servers: never do it. (The system table
+# `system.kafka_consumers` only describes consumers and is safe to read.)
+_KAFKA_TABLE_READ = re.compile(r"\b(FROM|JOIN)\s+(?!`?system`?\.)(`?\w+`?\.)?`?kafka_\w*", re.I)
 _EXCEPTION_TEXT = re.compile(r"DB::Exception:\s*(.*?)(?:\s*Stack trace:|\s*\(([A-Z_]+)\)\s*(?:\(version [^)]*\))?\s*$|$)", re.S)
 _CODE = re.compile(r"Code:\s*(\d+)")
 

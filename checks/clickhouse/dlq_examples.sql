@@ -1,0 +1,19 @@
+SELECT
+    -- The example rows the digest picked, fetched by id (the first column of the table's sort key, so only
+    -- a few granules are read). Payloads are cut to a fixed size here; the check masks their values.
+    toString(id) AS example_id,  -- not aliased `id`: the WHERE below must see the key column
+    toUnixTimestamp(error_timestamp) AS at,
+    error_location AS location,
+    team_id,
+    substring(event, 1, 200) AS event,
+    substring(distinct_id, 1, 200) AS distinct_id,
+    substring(error, 1, 2000) AS error,
+    substring(properties, 1, %(max_payload_bytes)s) AS properties,
+    length(properties) AS properties_bytes,
+    substring(raw_payload, 1, %(max_payload_bytes)s) AS raw_payload,
+    length(raw_payload) AS raw_payload_bytes
+FROM events_dead_letter_queue
+WHERE id IN %(ids)s
+ORDER BY at DESC
+LIMIT 1 BY example_id
+LIMIT 300

@@ -1,0 +1,222 @@
+"""Is ingestion alive? The newest event ClickHouse received, the last hour against the same hour on previous
+days, and the Kafka-engine path (`kafka_events_json` -> `events_json_mv` -> events) that feeds it.
+
+`_timestamp` is when Kafka received the event on its way into ClickHouse: if it stops advancing while
+events arrived before, events are stuck in Kafka (ClickHouse not consuming) or never reach it (plugin
+server down). The runbook's remedies are in the advice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from posthog_doctor.check import Check, Option, Query, Skip, fail, ok, warn
+from posthog_doctor.connectors.base import ConnectorError
+from posthog_doctor.model import Advice, Item, Point, Series, Table, Values
+
+from ._common import HOUR, TABLES, as_int, day_label, events_data_table, minute_label, say_duration, tables, utc
+from ._ingest_profile import PREVIOUS_DAYS, IngestProfile, ingest_profile
+from ._ingest_profile import QUERIES as PROFILE_QUERIES
+
+STORED = Query.from_file(__file__, "events_stored.sql", "clickhouse")
+KAFKA_PATH = Query.from_file(__file__, "kafka_path.sql", "clickhouse")
+CONSUMERS = Query.from_file(__file__, "kafka_consumers.sql", "clickhouse")
+CONSUMERS_SINCE = (23, 8)  # system.kafka_consumers appeared in ClickHouse 23.8
+_VIEW_TARGET = re.compile(r"\bTO\s+(?:`?\w+`?\.)?`?(\w+)`?", re.I)
+
+LAG_DOCS = "https://posthog.com/docs/runbook/services/plugin-server/ingestion-lag"
+KAFKA_ENGINE_DOCS = "https://posthog.com/docs/self-host/runbook/clickhouse/kafka-engine"
+RESTART_ADVICE = Advice(
+    "Restart the ingestion pods (the plugin server): it is safe and loses no data, since unprocessed events "
+    "wait in Kafka. Then check the plugin server's logs and the dead letter queue check.",
+    commands=["docker compose restart plugins   # hobby",
+              "kubectl rollout restart deployment/posthog-plugins -n posthog   # Helm"],
+    links=[LAG_DOCS])
+RECREATE_ADVICE = Advice(
+    "If ClickHouse itself is not consuming from Kafka, recreate the Kafka table and its materialized view: "
+    "save both definitions, drop the view, then the Kafka table, and create them again in reverse order "
+    "(Kafka table first). Never SELECT from kafka_events_json: reading it consumes the events.",
+    commands=["SHOW CREATE TABLE kafka_events_json", "SHOW CREATE TABLE events_json_mv",
+              "DROP VIEW events_json_mv", "DROP TABLE kafka_events_json",
+              "-- then run the two saved CREATE statements: kafka_events_json first, events_json_mv second"],
+    links=[LAG_DOCS, KAFKA_ENGINE_DOCS])
+
+
+@dataclass
+class KafkaPath:
+    """What the table metadata says about the Kafka -> ClickHouse path; `problems` in plain words."""
+
+    rows: list[list]
+    problems: list[str]
+
+
+class Ingestion(Check):
+    """Whether events still arrive in ClickHouse: the newest `_timestamp`, events per minute in the last hour
+    against the same hour on the previous 7 days, and the Kafka table and materialized view that feed them."""
+
+    id = "clickhouse.ingestion"
+    title = "Ingestion: are new events arriving in ClickHouse?"
+    needs = ("clickhouse",)
+    tags = ("clickhouse", "ingestion", "data-loss")
+    category = "Data integrity"
+    timeout = 30.0
+    options = {
+        "stall_minutes": Option(60, "fail when no event arrived for this long while traffic was expected"),
+        "min_expected_events": Option(20, "only call it a stall when at least this many events were expected "
+                                          "in the silence (quiet installs go hours without events)"),
+        "drop_pct": Option(20.0, "warn when the last hour had less than this share of the usual traffic"),
+        "events_max_rows_to_read": Option(300_000_000, "read budget of the scan of recent events"),
+    }
+    queries = (TABLES, *PROFILE_QUERIES, STORED, KAFKA_PATH, CONSUMERS)
+
+    def run(self, ctx):
+        o = ctx.options
+        present = tables(ctx)
+        if "events" not in present:
+            raise Skip(f"no events table in database {ctx.clickhouse.database!r}: see the schema check")
+        profile = ingest_profile(ctx, o["events_max_rows_to_read"])
+        stored = ctx.clickhouse.query(STORED, {"database": ctx.clickhouse.database,
+                                               "table": events_data_table(ctx)}).first() or {}
+        path = self._kafka_path(ctx, present)
+        consumers, consumer_note = self._consumers(ctx)
+        path.problems += consumer_problems(consumers or [], profile.server_now, o["stall_minutes"] * 60)
+        evidence = [self._overview(profile, stored),
+                    self._per_minute(profile),
+                    self._same_hour(profile),
+                    Table("Kafka -> ClickHouse path", ["Table", "Engine", "Feeds / writes to", "Note"], path.rows,
+                          note="; ".join(path.problems))]
+        if consumers:
+            evidence.append(self._consumer_table(consumers))
+        elif consumer_note:
+            evidence[-1].note = "; ".join(n for n in (evidence[-1].note, consumer_note) if n)
+        outcome = self._verdict(profile, as_int(stored.get("stored_rows")), path, o, evidence)
+        outcome.metrics.update({k: v for k, v in {
+            "ingestion_silence_minutes": round(profile.silence_seconds / 60, 1) if profile.newest else None,
+            "events_last_hour": profile.last_hour, "events_typical_hour": profile.typical_hour,
+            "events_last_day": profile.last_day}.items() if v is not None})
+        return outcome
+
+    # -- reading --
+
+    @staticmethod
+    def _kafka_path(ctx, present) -> KafkaPath:
+        found = {r["name"]: r for r in ctx.clickhouse.query(KAFKA_PATH, {"database": ctx.clickhouse.database}).dicts()}
+        rows, problems = [], []
+        source = "kafka_events_json" if "kafka_events_json" in found or "kafka_events" not in found else "kafka_events"
+        view = "events_json_mv" if source == "kafka_events_json" else "events_mv"
+        for name in (source, view):
+            table = found.get(name)
+            if table is None:
+                problems.append(f"{name} is missing (or detached)")
+                rows.append([name, "—", "—", "missing or detached"])
+                continue
+            if name == source:
+                feeds = ", ".join(table["dependents"]) or "nothing"
+                if view not in table["dependents"]:
+                    problems.append(f"{name} feeds no {view}")
+                rows.append([name, table["engine"], feeds, "" if table["engine"] == "Kafka" else "not a Kafka engine"])
+            else:
+                target = _VIEW_TARGET.search(str(table["view_query"]))
+                target_name = target.group(1) if target else "?"
+                if target_name not in present:
+                    problems.append(f"{name} writes to {target_name}, which does not exist")
+                rows.append([name, table["engine"], target_name, ""])
+        return KafkaPath(rows, problems)
+
+    @staticmethod
+    def _consumers(ctx) -> tuple[list[dict] | None, str]:
+        version = tuple(int(p) for p in re.findall(r"\d+", ctx.probe("clickhouse").version or "")[:2])
+        if version and version < CONSUMERS_SINCE:
+            return None, f"Kafka consumer state needs ClickHouse 23.8+ (this is {ctx.probe('clickhouse').version})"
+        try:
+            result = ctx.clickhouse.query(CONSUMERS, {"database": ctx.clickhouse.database})
+        except ConnectorError as exc:
+            return None, f"Kafka consumer state not read: {exc}"
+        rows = result.dicts()
+        return rows, "" if rows else "no Kafka consumers in system.kafka_consumers"
+
+    @staticmethod
+    def _consumer_table(consumers: list[dict]) -> Table:
+        return Table("Kafka consumers (system.kafka_consumers)",
+                     ["Table", "Consumer", "Last poll", "Last commit", "Messages read", "In use", "Exceptions",
+                      "Last exception at", "Last exception"],
+                     [[r["table"], r["consumer_id"], utc(as_int(r["last_poll"])), utc(as_int(r["last_commit"])),
+                       as_int(r["messages_read"]), bool(as_int(r["in_use"])), as_int(r["exceptions"]),
+                       utc(as_int(r["last_exception_at"])), r["last_exception"]] for r in consumers])
+
+    # -- reporting --
+
+    @staticmethod
+    def _overview(p: IngestProfile, stored: dict) -> Values:
+        return Values("Ingestion", [
+            Item("Newest event arrival (_timestamp)", utc(p.newest) if p.newest else "none in 7 days", "newest"),
+            Item("Silence (minutes)", round(p.silence_seconds / 60) if p.newest else None, "silence_minutes"),
+            Item("Events, last hour", p.last_hour, "last_hour"),
+            Item("Events in this hour, median of the previous 7 days", p.typical_hour, "typical_hour"),
+            Item("Events per hour, average of the last 7 days", round(p.hourly_rate, 1), "hourly_rate"),
+            Item("Events, last 24 h", p.last_day, "last_day"),
+            Item("Events stored (rows in active parts)", as_int(stored.get("stored_rows")), "stored_rows"),
+            Item("Newest part of the events table written", utc(as_int(stored.get("newest_part"))), "newest_part"),
+        ], note=f"partial: {p.partial_reason}" if p.partial_reason else "")
+
+    @staticmethod
+    def _per_minute(p: IngestProfile) -> Series:
+        last = p.server_now - p.server_now % 60
+        minutes = range(last - 60 * 60, last + 1, 60)
+        return Series("Events per minute, last hour (by arrival)", [Point(minute_label(m), p.per_minute.get(m, 0))
+                                                                      for m in minutes], unit="events",
+                      note="minutes in UTC")
+
+    @staticmethod
+    def _same_hour(p: IngestProfile) -> Table:
+        rows = [["last hour", p.last_hour]] + [
+            [f"{d} day{'s' if d > 1 else ''} before ({day_label(p.server_now - d * 86400)})", p.same_hour.get(d, 0)]
+            for d in range(1, PREVIOUS_DAYS + 1)]
+        return Table("The same hour on previous days", ["Hour", "Events"], rows)
+
+    @staticmethod
+    def _verdict(p: IngestProfile, stored_rows: int, path: KafkaPath, o, evidence):
+        partial = f" (partial scan: {p.partial_reason})" if p.partial_reason else ""
+        path_text = f"; Kafka path: {', '.join(path.problems)}" if path.problems else ""
+        advice = [RESTART_ADVICE, RECREATE_ADVICE]
+        stall = o["stall_minutes"] * 60
+        if not p.newest:
+            if not stored_rows:
+                return warn(f"no events have arrived in ClickHouse yet{path_text}: send a test event and look at "
+                            "the dead letter queue", evidence=evidence, advice=advice)
+            return fail(f"no event arrived in the last {PREVIOUS_DAYS} days, while the events table holds "
+                        f"{stored_rows:,} rows{path_text}{partial}", evidence=evidence, advice=advice,
+                        partial=bool(partial))
+        silence = p.silence_seconds
+        expected = p.hourly_rate * silence / HOUR
+        if silence >= stall:
+            said = (f"no event arrived for {say_duration(silence)} (newest {utc(p.newest)}); about "
+                    f"{expected:,.0f} were expected at the last 7 days' rate{path_text}{partial}")
+            if expected >= o["min_expected_events"] and not partial:
+                return fail(said, evidence=evidence, advice=advice)
+            return warn(said + " (traffic is low or the scan partial: this may be normal)", evidence=evidence,
+                        advice=advice, partial=bool(partial))
+        typical = p.typical_hour
+        if typical >= o["min_expected_events"] and p.last_hour < typical * o["drop_pct"] / 100:
+            return warn(f"{p.last_hour:,} events in the last hour, {100 * p.last_hour / typical:.0f}% of the usual "
+                        f"{typical:,.0f} for this hour{path_text}{partial}", evidence=evidence, advice=advice,
+                        partial=bool(partial))
+        summary = (f"events are arriving: newest {say_duration(silence)} ago, {p.last_hour:,} in the last hour "
+                   f"(usually {typical:,.0f}){partial}")
+        if path.problems:
+            return warn(summary + path_text, evidence=evidence, advice=[RECREATE_ADVICE], partial=bool(partial))
+        return ok(summary, evidence=evidence, partial=bool(partial))
+
+
+def consumer_problems(consumers: list[dict], now: int, stall_seconds: int) -> list[str]:
+    """What system.kafka_consumers says is wrong: an exception within the last hour, or a consumer in use that
+    has not polled Kafka for as long as counts as a stall."""
+    problems = []
+    for c in consumers:
+        name = f"{c['table']} consumer {c['consumer_id']}"
+        if as_int(c["exceptions"]) and now - as_int(c["last_exception_at"]) < HOUR:
+            problems.append(f"{name} failed at {utc(as_int(c['last_exception_at']))}: {str(c['last_exception'])[:200]}")
+        if as_int(c["in_use"]) and now - as_int(c["last_poll"]) >= stall_seconds:
+            problems.append(f"{name} last polled Kafka at {utc(as_int(c['last_poll']))}")
+    return problems

@@ -1,0 +1,123 @@
+"""Are PostHog's tables in place, and (on clusters) are the replicas writable and keeping up?
+
+Missing tables usually mean a failed or half-applied migration, or a doctor pointed at the wrong database;
+a read-only replica (lost ZooKeeper/Keeper session) refuses every insert, so ingestion stops on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from posthog_doctor.check import Check, Option, Query, fail, ok, warn
+from posthog_doctor.model import Advice, Table, worst
+
+from ._common import TABLES, as_int, tables
+
+REPLICAS = Query.from_file(__file__, "replicas.sql", "clickhouse")
+MIGRATION_DOCS = "https://posthog.com/docs/self-host/deploy/troubleshooting"
+REPLICATION_DOCS = "https://posthog.com/docs/self-host/runbook/clickhouse/sharding-and-replication"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    any_of: tuple[str, ...]
+    role: str
+    severity: str
+    when: str = ""
+
+
+def load_requirements(path: Path = Path(__file__).with_name("pipeline_tables.yaml")) -> tuple[Requirement, ...]:
+    entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tables") or []
+    return tuple(Requirement(tuple(e["any_of"]), " ".join(str(e["role"]).split()), str(e["severity"]),
+                             str(e.get("when") or "")) for e in entries)
+
+
+REQUIREMENTS = load_requirements()
+
+
+class Schema(Check):
+    """Whether the tables PostHog's pipeline needs exist (events or sharded_events, writable_events, the DLQ,
+    the person tables) and, on clusters, whether any replica is read-only or far behind."""
+
+    id = "clickhouse.schema"
+    title = "ClickHouse schema: PostHog's tables and replicas"
+    needs = ("clickhouse",)
+    tags = ("clickhouse", "schema")
+    category = "Deployments/Upgrading"
+    timeout = 15.0
+    options = {
+        "queue_warn": Option(100, "warn when a replica's replication queue holds more entries than this"),
+        "delay_warn_seconds": Option(300, "warn when a replica is this many seconds behind"),
+    }
+    queries = (TABLES, REPLICAS)
+
+    def run(self, ctx):
+        present = tables(ctx)
+        findings, rows = [], []
+        for req in REQUIREMENTS:
+            if req.when and req.when not in present:
+                continue
+            found = [n for n in req.any_of if n in present]
+            shown = ", ".join(f"{n} ({present[n]})" for n in found) or "missing"
+            rows.append([" or ".join(req.any_of), shown, req.role])
+            if not found:
+                findings.append((req.severity, f"{' or '.join(req.any_of)} missing"))
+        replicas = ctx.clickhouse.query(REPLICAS, {"database": ctx.clickhouse.database}).dicts()
+        findings += self._replica_findings(replicas, ctx.options)
+        evidence = [Table(f"PostHog's tables in database {ctx.clickhouse.database!r}", ["Needed", "Found", "Role"],
+                          rows, note=f"{len(present)} tables and views in the database"),
+                    self._replica_table(replicas)]
+        metrics = {"missing_tables": sum(1 for r in rows if r[1] == "missing"),
+                   "readonly_replicas": sum(1 for r in replicas
+                                            if as_int(r["is_readonly"]) or as_int(r["is_session_expired"])),
+                   "max_replication_queue": max((as_int(r["queue_size"]) for r in replicas), default=0)}
+        if not findings:
+            cluster = f"; {len(replicas)} replicated tables, all writable" if replicas else "; no replicated tables"
+            return ok(f"all {len(rows)} tables the pipeline needs exist{cluster}", evidence=evidence, metrics=metrics)
+        advice = []
+        if any("missing" in text for _, text in findings):
+            hint = ("" if {"events", "sharded_events"} & set(present) else
+                    f" No PostHog table is in {ctx.clickhouse.database!r}: is this PostHog's database "
+                    "(CLICKHOUSE_DATABASE; hobby and Helm use 'posthog')?")
+            advice.append(Advice("Missing tables usually mean migrations did not finish: look at the migrate job or "
+                                 "the web container's start-up logs, fix the failing migration and rerun it." + hint,
+                                 links=[MIGRATION_DOCS]))
+        if replicas and any("replica" in text for _, text in findings):
+            advice.append(Advice("A read-only replica has lost its ZooKeeper/Keeper session and refuses inserts: check "
+                                 "ZooKeeper's health and ClickHouse's logs; a long replication queue means the "
+                                 "replicas cannot fetch or merge parts fast enough.", links=[REPLICATION_DOCS]))
+        status = worst(s for s, _ in findings)
+        return (fail if status.value == "fail" else warn)("; ".join(t for _, t in findings), evidence=evidence,
+                                                            advice=advice, metrics=metrics)
+
+    @staticmethod
+    def _replica_findings(replicas, o) -> list[tuple[str, str]]:
+        readonly = [r["table"] for r in replicas if as_int(r["is_readonly"]) or as_int(r["is_session_expired"])]
+        backlog = [f"{r['table']} ({as_int(r['queue_size'])})" for r in replicas
+                   if as_int(r["queue_size"]) > o["queue_warn"]]
+        behind = [f"{r['table']} ({as_int(r['absolute_delay'])} s)" for r in replicas
+                  if as_int(r["absolute_delay"]) > o["delay_warn_seconds"]]
+        down = [r["table"] for r in replicas if as_int(r["active_replicas"]) < as_int(r["total_replicas"])]
+        findings = []
+        if readonly:
+            findings.append(("fail", f"read-only replica of {', '.join(readonly[:5])}"))
+        if backlog:
+            findings.append(("warn", f"replication queue above {o['queue_warn']}: {', '.join(backlog[:5])}"))
+        if behind:
+            findings.append(("warn", f"replica behind: {', '.join(behind[:5])}"))
+        if down:
+            findings.append(("warn", f"inactive replicas of {', '.join(down[:5])}"))
+        return findings
+
+    @staticmethod
+    def _replica_table(replicas) -> Table:
+        return Table("Replicated tables", ["Table", "Read-only", "Session expired", "Queue", "Inserts queued",
+                                           "Merges queued", "Delay (s)", "Replicas active / total"],
+                     [[r["table"], bool(as_int(r["is_readonly"])), bool(as_int(r["is_session_expired"])),
+                       as_int(r["queue_size"]), as_int(r["inserts_in_queue"]), as_int(r["merges_in_queue"]),
+                       as_int(r["absolute_delay"]), f"{as_int(r['active_replicas'])} / {as_int(r['total_replicas'])}"]
+                      for r in replicas],
+                     note="" if replicas else "no replicated tables: a single ClickHouse node")
