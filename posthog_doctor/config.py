@@ -119,6 +119,8 @@ def load_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = None
                     or env.get("POSTHOG_DOCTOR_API_KEY") or "").strip()
     status_file = pick("status_file", flags.get("status_file"))
     s.status_file = Path(status_file) if status_file else None
+    if s.status_file is not None and (s.status_file.is_dir() or not os.access(s.status_file, os.R_OK)):
+        raise ConfigError(f"--status-file {s.status_file}: not a readable file")
     s.timeout = _number("timeout", pick("timeout", flags.get("timeout"), "POSTHOG_DOCTOR_TIMEOUT"), 60.0, float, 1, 3600)
     s.concurrency = _number("concurrency", pick("concurrency", flags.get("concurrency")), 4, int, 1, 32)
     s.only = _terms(pick("only", flags.get("only")))

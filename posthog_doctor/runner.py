@@ -47,7 +47,8 @@ def run_plan(plan: Plan, settings: Settings, options: dict[str, dict[str, Any]],
     run_deadline = Deadline(settings.timeout)
     run_id = uuid.uuid4().hex[:12]
 
-    probes, endpoints = probe_components(plan.components, settings, min(PROBE_SECONDS, settings.timeout / 3))
+    probes, endpoints = probe_components(plan.components, settings, min(PROBE_SECONDS, settings.timeout / 3),
+                                         tag=f"{run_id}:probe")
     state = RunState(run_id, endpoints, probes, api_key=settings.api_key, status_file=settings.status_file,
                      include_payloads=settings.include_payloads)
 
@@ -95,7 +96,7 @@ def run_plan(plan: Plan, settings: Settings, options: dict[str, dict[str, Any]],
     )
 
 
-def probe_components(names: list[str], settings: Settings, seconds: float):
+def probe_components(names: list[str], settings: Settings, seconds: float, tag: str = "probe"):
     """Probe every component in parallel; returns probe results and the endpoints actually used."""
     probes: dict[str, ProbeResult] = {}
     endpoints = dict(settings.endpoints)
@@ -103,7 +104,7 @@ def probe_components(names: list[str], settings: Settings, seconds: float):
 
     def work(name: str) -> None:
         result, endpoint = probe(COMPONENTS[name], settings.endpoints.get(name), seconds=seconds,
-                                 status_file=settings.status_file)
+                                 status_file=settings.status_file, tag=tag)
         with lock:
             probes[name] = result
             if endpoint is not None:

@@ -220,9 +220,13 @@ def make_deployment(request, name: str) -> Deployment:
         dep.execute(f"DROP DATABASE IF EXISTS {database}", in_database=False)
         dep.execute(f"CREATE DATABASE {database}", in_database=False)
         return dep
+    return server_deployment(request.getfixturevalue("clickhouse_server"), database)
+
+
+def server_deployment(server, database: str) -> Deployment:
+    """A fresh database on the real ClickHouse server (dropped first if it exists)."""
     from clickhouse_driver import Client
 
-    server = request.getfixturevalue("clickhouse_server")
     admin = urlsplit(server.admin_url)
     connect = dict(host=admin.hostname or "127.0.0.1", port=admin.port or 9000, user=admin.username or "default",
                    password=unquote(admin.password or ""))

@@ -34,7 +34,8 @@ class Route:
 class FakeServer:
     """Serves registered routes; unknown paths answer 404 like Django does."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls_certificate: tuple | None = None) -> None:
+        """`tls_certificate` = (cert, key) serves HTTPS instead of HTTP."""
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
         server = self
@@ -97,6 +98,13 @@ class FakeServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        if tls_certificate is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*map(str, tls_certificate))
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
 

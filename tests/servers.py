@@ -119,7 +119,8 @@ _CH_CONFIG = """\
 """
 
 # Users: `default` (admin, for seeding), `doctor` (a password, like a real deployment), `readonly_user`
-# (a readonly=1 profile, which forbids even setting limits). Every query is logged to system.query_log.
+# (a readonly=1 profile, which forbids even setting limits), `limited` (may use database `default` only).
+# Every query is logged to system.query_log.
 _CH_USERS = """\
 <yandex>
   <profiles>
@@ -130,6 +131,7 @@ _CH_USERS = """\
     <default><password></password><networks><ip>::/0</ip></networks><profile>default</profile><quota>default</quota></default>
     <doctor><password>{password}</password><networks><ip>::/0</ip></networks><profile>default</profile><quota>default</quota></doctor>
     <readonly_user><password>{password}</password><networks><ip>::/0</ip></networks><profile>readonly</profile><quota>default</quota></readonly_user>
+    <limited><password>{password}</password><networks><ip>::/0</ip></networks><profile>default</profile><quota>default</quota><allow_databases><database>default</database></allow_databases></limited>
   </users>
   <quotas><default></default></quotas>
 </yandex>
@@ -254,13 +256,29 @@ def _pg_setup(admin_url: str) -> None:
 # --- Redis --------------------------------------------------------------------------------------
 
 
-def start_redis(password: str | None = None) -> Server:
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate and key for localhost (openssl), for servers that speak TLS."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    done = subprocess.run([find_binary("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                           "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise Unavailable(f"openssl could not make a certificate: {done.stderr.strip()[-300:]}")
+    return cert, key
+
+
+def start_redis(password: str | None = None, tls: bool = False) -> Server:
     binary = find_binary("redis-server")
     folder = Path(tempfile.mkdtemp(prefix="phd-redis-"))
     port = free_port()
     log = folder / "redis.log"
-    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-           "--dir", str(folder), "--logfile", str(log)]
+    cmd = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder), "--logfile", str(log)]
+    if tls:
+        cert, key = self_signed_certificate(folder)
+        cmd += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+                "--tls-auth-clients", "no"]
+    else:
+        cmd += ["--port", str(port)]
     if password:
         cmd += ["--requirepass", password]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
@@ -275,8 +293,9 @@ def start_redis(password: str | None = None) -> Server:
         stop()
         raise
     auth = f":{password}@" if password else ""
-    return Server("redis", f"redis://{auth}127.0.0.1:{port}/0", port=port, admin_url=f"redis://{auth}127.0.0.1:{port}/0",
-                  _stop=stop)
+    scheme = "rediss" if tls else "redis"
+    return Server("redis", f"{scheme}://{auth}127.0.0.1:{port}/0", port=port,
+                  admin_url=f"{scheme}://{auth}127.0.0.1:{port}/0", _stop=stop)
 
 
 # --- testcontainers -----------------------------------------------------------------------------

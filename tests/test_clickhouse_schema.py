@@ -46,8 +46,9 @@ def test_a_sharded_install_without_writable_events_fails(runs):
 def test_a_database_without_posthog_asks_whether_it_is_the_right_one(runs):
     result = runs["foreign"].check(CHECK)
     assert result["status"] == "fail"
-    assert result["summary"] == ("events missing; person missing; person_distinct_id2 or person_distinct_id missing; "
-                                 "events_dead_letter_queue missing")
+    assert result["summary"] == ("no PostHog table in database 'phd_schema_foreign': wrong database? (events missing; "
+                                 "person missing; person_distinct_id2 or person_distinct_id missing; "
+                                 "events_dead_letter_queue missing)")
     assert "No PostHog table is in 'phd_schema_foreign': is this PostHog's database" in result["advice"][0]["text"]
 
 

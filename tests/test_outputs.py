@@ -10,6 +10,8 @@ from importlib.resources import files
 from pathlib import Path
 
 import jsonschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 from markdown_it import MarkdownIt
 
@@ -121,3 +123,29 @@ def test_no_redact_says_so_loudly_everywhere(doctor):
     for fmt in ("md", "html"):
         assert "REDACTION DISABLED" in result.text(fmt)
     assert "REDACTION DISABLED" in result.stdout
+
+
+_any_text = st.text(max_size=200)
+_cells = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _any_text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(summary=_any_text, title=_any_text, rows=st.lists(st.lists(_cells, min_size=2, max_size=2), max_size=5),
+       text=_any_text, label=_any_text, ticket=_any_text, link=_any_text)
+def test_fuzz_rendering_never_breaks(summary, title, rows, text, label, ticket, link):
+    from posthog_doctor.model import Advice, CheckResult, Point, Series, Status, Table, Text
+    from posthog_doctor.render import render
+
+    check = CheckResult("fuzz.check", title or "t", Status.FAIL, summary or "s", category="Bug",
+                        evidence=[Table(title, ["a", "b"], rows), Text(title, text), Series(title, [Point(label, 1)])],
+                        advice=[Advice(text, commands=[text], links=[link])])
+    report = Report(tool={"name": "posthog-doctor", "version": "t"}, generated_at="2026-01-01T00:00:00Z",
+                    target={"ticket": ticket}, checks=[check])
+    html = render(report, "html")
+    found = parsed(html)
+    assert "script" not in found.tags and found.tags.count("details") == found.ends.count("details")
+    assert not any(v and v.strip().lower().startswith("javascript:") for _, v in found.attrs)
+    md = render(report, "md")
+    rendered = parsed(MarkdownIt("commonmark", {"html": True}).enable("table").render(md))
+    assert "script" not in rendered.tags and rendered.tags.count("details") == rendered.ends.count("details")
+    assert Report.from_dict(json.loads(render(report, "json"))).to_dict() == report.to_dict()

@@ -117,3 +117,18 @@ def test_fuzz_the_config_loader_only_raises_config_errors(tmp_path_factory, text
         assert "\n" not in str(exc)
     else:
         assert isinstance(result, dict)
+
+
+def test_a_secret_the_redactor_missed_stops_the_write(tmp_path):
+    """The last line of defence: if redaction had a gap, the scan refuses to write the file."""
+    from posthog_doctor.model import CheckResult, Report, Status
+    from posthog_doctor.output import OutputError, render_all
+
+    leaky = Report(tool={"name": "posthog-doctor", "version": "t"}, generated_at="2026-01-01T00:00:00Z", target={},
+                   checks=[CheckResult("a.b", "A", Status.OK, "see postgres://u:leaked-pass@h/db")],
+                   redaction={"enabled": True, "counts": {}})
+    for fmt in ("json", "md", "html"):
+        with pytest.raises(OutputError, match=f"refusing to write the {fmt} report.*url_password"):
+            render_all(leaky, [fmt], [])
+    leaky.redaction = {"enabled": False, "warning": "REDACTION DISABLED"}  # --no-redact: written as asked
+    assert "leaked-pass" in render_all(leaky, ["md"], [])["md"]

@@ -87,10 +87,10 @@ def test_file_without_rows_cannot_be_judged(doctor, tmp_path, content, words):
     assert check["status"] == "error" and words in check["summary"] and result.code == 3
 
 
-def test_missing_status_file(doctor, tmp_path):
-    check = doctor("run", *target(), "--status-file", str(tmp_path / "nope.txt"), *ONLY).check("system_status")
-    assert check["status"] == "error"
-    assert check["summary"] == "the System Status file cannot be read: nope.txt is not a readable file"
+def test_missing_status_file_is_a_usage_error(doctor, tmp_path):
+    result = doctor("run", *target(), "--status-file", str(tmp_path / "nope.txt"), *ONLY)
+    assert result.code == 4 and not result.output.exists()
+    assert result.stderr.strip() == f"posthog-doctor: error: --status-file {tmp_path / 'nope.txt'}: not a readable file"
 
 
 def test_without_key_or_file_the_check_is_skipped_and_says_what_it_needs(doctor, fake_http):

@@ -207,7 +207,7 @@ class DeadLetterQueue(Check):
         return Table(f"Causes, last {span} (ids, numbers and quoted values replaced)",
                      ["Error location", "Error", "Events", "Share %", "First seen", "Last seen", "Teams",
                       "Seen in the last hour", "Top events", "Known cause"], rows,
-                     note="First seen is within the context period read.")
+                     note="First seen is within the context period read.", personal=True)
 
     @staticmethod
     def _hourly(causes: list[CauseRow], now: int, context: int, title: str) -> Series:
@@ -233,13 +233,14 @@ class DeadLetterQueue(Check):
                 else "values masked, keys kept; rerun with --include-payloads to see them")
         return Table("Recent examples (cause number as in the charts and the table's order)",
                      ["Cause", "Seen", "Team", "Event", "Distinct id", "Error", "Properties", "Raw payload"],
-                     rows, note=note)
+                     rows, note=note, personal=True)  # customer data: IPs and personal values pseudonymised
 
     @staticmethod
     def _earlier_table(causes: list[CauseRow], context: int) -> Table:
         return Table(f"Causes seen earlier in the last {say_duration(context)}, not in the window",
                      ["Error location", "Error", "Events", "First seen", "Last seen"],
-                     [[c.location, c.message[:300], c.context, utc(c.first_seen), utc(c.last_seen)] for c in causes])
+                     [[c.location, c.message[:300], c.context, utc(c.first_seen), utc(c.last_seen)] for c in causes],
+                     personal=True)
 
     @staticmethod
     def _advice(causes: list[CauseRow], share: dict, o) -> list[Advice]:

@@ -90,8 +90,12 @@ class Schema(Check):
                                  "ZooKeeper's health and ClickHouse's logs; a long replication queue means the "
                                  "replicas cannot fetch or merge parts fast enough.", links=[REPLICATION_DOCS]))
         status = worst(s for s, _ in findings)
-        return (fail if status.value == "fail" else warn)("; ".join(t for _, t in findings), evidence=evidence,
-                                                            advice=advice, metrics=metrics)
+        summary = "; ".join(t for _, t in findings)
+        if not present.keys() & {"events", "sharded_events", "events_dead_letter_queue"}:
+            # Nothing of PostHog's here: the likeliest cause is the wrong database, so say that first.
+            summary = (f"no PostHog table in database {ctx.clickhouse.database!r}: wrong database? "
+                       f"({summary})")
+        return (fail if status.value == "fail" else warn)(summary, evidence=evidence, advice=advice, metrics=metrics)
 
     @staticmethod
     def _replica_findings(replicas, o) -> list[tuple[str, str]]:

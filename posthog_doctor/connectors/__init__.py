@@ -55,7 +55,7 @@ def resolve_endpoint(endpoint: Endpoint) -> Endpoint | None:
 
 
 def probe(component: Component, endpoint: Endpoint | None, *, seconds: float = 5.0,
-          status_file: Path | None = None) -> tuple[ProbeResult, Endpoint | None]:
+          status_file: Path | None = None, tag: str = "probe") -> tuple[ProbeResult, Endpoint | None]:
     """Find out whether `component` answers; returns the result and the endpoint actually used."""
     if component.kind == "host":
         return ProbeResult(True, "always available"), None
@@ -75,7 +75,7 @@ def probe(component: Component, endpoint: Endpoint | None, *, seconds: float = 5
     deadline = Deadline(seconds)
     started = time.monotonic()
     try:
-        version, details = _PROBES[component.kind](component, resolved, deadline)
+        version, details = _PROBES[component.kind](component, resolved, deadline, tag)
     except ConnectorError as exc:
         return ProbeResult(False, str(exc), error_kind=exc.kind, endpoint=resolved.url()), resolved
     latency = round((time.monotonic() - started) * 1000, 1)
@@ -84,10 +84,10 @@ def probe(component: Component, endpoint: Endpoint | None, *, seconds: float = 5
                        endpoint=resolved.url()), resolved
 
 
-def _probe_clickhouse(component: Component, endpoint: Endpoint, deadline: Deadline):
+def _probe_clickhouse(component: Component, endpoint: Endpoint, deadline: Deadline, tag: str):
     from .clickhouse import ClickHouse
 
-    ch = ClickHouse(endpoint, deadline, tag="probe")
+    ch = ClickHouse(endpoint, deadline, tag=tag)
     try:
         row = ch.query("SELECT version() AS version, uptime() AS uptime_seconds").first() or {}
     finally:
@@ -96,7 +96,7 @@ def _probe_clickhouse(component: Component, endpoint: Endpoint, deadline: Deadli
                                          "limits_applied": ch.settings_allowed}
 
 
-def _probe_postgres(component: Component, endpoint: Endpoint, deadline: Deadline):
+def _probe_postgres(component: Component, endpoint: Endpoint, deadline: Deadline, tag: str):
     from .postgres import Postgres
 
     pg = Postgres(endpoint, deadline)
@@ -108,7 +108,7 @@ def _probe_postgres(component: Component, endpoint: Endpoint, deadline: Deadline
     return str(row.get("version", "")), {"in_recovery": row.get("in_recovery"), "database": row.get("database")}
 
 
-def _probe_redis(component: Component, endpoint: Endpoint, deadline: Deadline):
+def _probe_redis(component: Component, endpoint: Endpoint, deadline: Deadline, tag: str):
     from .redis import Redis
 
     r = Redis(endpoint, deadline)
@@ -120,7 +120,7 @@ def _probe_redis(component: Component, endpoint: Endpoint, deadline: Deadline):
     return str(info.get("redis_version", "")), {"uptime_seconds": info.get("uptime_in_seconds")}
 
 
-def _probe_http(component: Component, endpoint: Endpoint, deadline: Deadline):
+def _probe_http(component: Component, endpoint: Endpoint, deadline: Deadline, tag: str):
     from .http import Http
 
     http = Http(endpoint, deadline, max_bytes=64_000)

@@ -35,7 +35,7 @@ _EXCEPTION_TEXT = re.compile(r"DB::Exception:\s*(.*?)(?:\s*Stack trace:|\s*\(([A
 _CODE = re.compile(r"Code:\s*(\d+)")
 
 _AUTH_CODES = {192, 193, 194, 516}
-_PERMISSION_CODES = {497, 164}
+_PERMISSION_CODES = {497, 164, 291}  # access denied, readonly, database access denied
 _MISSING_CODES = {60, 47, 16, 36}  # table, identifier, column, bad arguments about a missing object
 _TIMEOUT_CODES = {159, 209}
 _BUDGET_CODES = {158, 307, 396}
@@ -156,6 +156,7 @@ class _NativeBackend(_Backend):
 
         verify = endpoint.param("verify", "true").lower() not in ("0", "false", "no", "off")
         self.where = where
+        self.database = endpoint.database or "default"
         self.client = Client(
             endpoint.host, endpoint.port, database=endpoint.database or "default",
             user=endpoint.user or "default", password=endpoint.password, client_name="posthog-doctor",
@@ -174,7 +175,16 @@ class _NativeBackend(_Backend):
         except errors.SocketTimeoutError:
             self.close()
             raise ConnectorError(f"no answer from {self.where} within {limit:.1f} s", "timeout") from None
-        except (errors.NetworkError, EOFError, OSError) as exc:
+        except EOFError:
+            handshake_done = self.client.connection.server_info is not None
+            self.close()
+            if not handshake_done:  # older servers hang up on a refused handshake instead of saying why
+                raise ConnectorError(
+                    f"{self.where} closed the connection during the handshake: the user may not use database "
+                    f"{self.database!r} (allow_databases), or the port does not speak ClickHouse's native protocol",
+                    "protocol") from None
+            raise ConnectorError(f"{self.where} closed the connection unexpectedly", "protocol") from None
+        except (errors.NetworkError, OSError) as exc:
             self.close()
             raise network_error(exc, self.where, limit) from None
         except errors.Error as exc:
