@@ -125,7 +125,7 @@ class _HttpConnection(_Connection):
         last = responses[-1]
         status, path, body = last["status"], last["path"], last["body"]
         where = self.title.removesuffix(" connection")
-        said = f": {body!r}" if body else ""
+        said = f": {body[:80]!r}" if body else ""  # the health checks quote and explain the body in full
         if 200 <= status < 300:
             return None
         if status >= 500:

@@ -65,3 +65,13 @@ def test_dockerfile_passes_hadolint():
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
     done = subprocess.run([hadolint, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_lists_every_bundled_check():
+    from posthog_doctor.registry import Registry, load_bundled
+
+    registry = Registry()
+    load_bundled(registry)
+    readme = (ROOT / "README.md").read_text()
+    missing = [check_id for check_id in registry.checks if f"| `{check_id}` |" not in readme]
+    assert not missing, f"README's check table misses {missing}"
