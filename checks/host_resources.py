@@ -7,7 +7,7 @@ container imposes are what counts, so they are used when lower than the machine'
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, fail, ok, warn
+from posthog_doctor.check import Check, Option, ok, verdict
 from posthog_doctor.model import Advice, Item, Table, Values, worst
 
 DEPLOYMENT_DOCS = "https://posthog.com/docs/self-host/open-source/deployment"
@@ -76,4 +76,4 @@ class HostResources(Check):
         advice = [Advice("These figures describe the machine the doctor ran on. If that is PostHog's host: give it "
                          "at least 4 GB of memory and keep 15% of each disk free; above about 100k events a month "
                          "the hobby install is not enough.", links=[DEPLOYMENT_DOCS])]
-        return {"warn": warn, "fail": fail}[status.value](summary, evidence=evidence, advice=advice)
+        return verdict(status, summary, evidence=evidence, advice=advice)

@@ -124,6 +124,12 @@ ok = _outcome(Status.OK)
 warn = _outcome(Status.WARN)
 fail = _outcome(Status.FAIL)
 undetermined = _outcome(Status.ERROR)
+_BUILDERS = {Status.OK: ok, Status.WARN: warn, Status.FAIL: fail, Status.ERROR: undetermined}
+
+
+def verdict(status: Status | str, summary: str, **details) -> Outcome:
+    """An outcome whose status was worked out (e.g. the worst of several findings): ok, warn, fail or error."""
+    return _BUILDERS[Status(status)](summary, **details)
 
 
 class Check:

@@ -78,7 +78,7 @@ def test_markdown_puts_the_verdict_and_findings_first(doctor):
 
 
 def test_hostile_strings_cannot_break_markdown_or_html(doctor):
-    result = run_scripted(doctor, "--only", "example.a", f"-Oexample.a.mode=fail", f"-Oexample.a.text={HOSTILE}")
+    result = run_scripted(doctor, "--only", "example.a", "-Oexample.a.mode=fail", f"-Oexample.a.text={HOSTILE}")
     html = result.text("html")
     assert "<script>" not in html and "&lt;script&gt;" in html
     collector = parsed(html)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from posthog_doctor.check import Check, Option, fail, ok, warn
+from posthog_doctor.check import Check, Option, ok, verdict
 from posthog_doctor.connectors import ConnectorError
 from posthog_doctor.model import Advice, Item, Values, worst
 
@@ -87,7 +87,7 @@ class CeleryWorkers(Check):
         summary = "; ".join(text for _, text in findings)
         if level is None:
             summary += f" ({queue_text})"
-        return {"warn": warn, "fail": fail}[status.value](summary, evidence=evidence, advice=advice, metrics=metrics)
+        return verdict(status, summary, evidence=evidence, advice=advice, metrics=metrics)
 
     @staticmethod
     def _heartbeat_age(redis) -> tuple[float | None, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from posthog_doctor.check import Check, Option, Query, fail, ok, warn
+from posthog_doctor.check import Check, Option, Query, ok, verdict
 from posthog_doctor.model import Advice, Table, worst
 
 from ._common import TABLES, as_int, tables
@@ -95,7 +95,7 @@ class Schema(Check):
             # Nothing of PostHog's here: the likeliest cause is the wrong database, so say that first.
             summary = (f"no PostHog table in database {ctx.clickhouse.database!r}: wrong database? "
                        f"({summary})")
-        return (fail if status.value == "fail" else warn)(summary, evidence=evidence, advice=advice, metrics=metrics)
+        return verdict(status, summary, evidence=evidence, advice=advice, metrics=metrics)
 
     @staticmethod
     def _replica_findings(replicas, o) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ exactly this: `/_health` answering 200.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Skip, fail, ok, warn
+from posthog_doctor.check import Check, Skip, fail, ok, verdict
 from posthog_doctor.connectors import ConnectorError
 from posthog_doctor.model import Status, Table, worst
 
@@ -63,8 +63,7 @@ class PluginServerHealth(Check):
         summary = "; ".join(said)
         if status == Status.OK:
             return ok(summary, evidence=evidence)
-        build = fail if status == Status.FAIL else warn
-        return build(summary, evidence=evidence, advice=[RESTART, LOOK_NEXT])
+        return verdict(status, summary, evidence=evidence, advice=[RESTART, LOOK_NEXT])
 
     def _no_answer(self, kind: str, detail: str):
         if kind not in NO_ANSWER:

@@ -9,7 +9,7 @@ hard limit near 5M, and RAM for the whole events table (about 300 MB per 1M even
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, Query, Skip, fail, ok, undetermined, warn
+from posthog_doctor.check import Check, Option, Query, Skip, ok, undetermined, verdict
 from posthog_doctor.checks.deployment._signals import (CLICKHOUSE, CLICKHOUSE_TABLES_QUERY, BackendVerdict,
                                                        analytics_backend)
 
@@ -22,7 +22,6 @@ from ._volume_report import (analyze_advice, event_table_evidence, memory_eviden
                              trend_evidence, volume_advice, volume_summary)
 
 MEMORY_QUERY = Query.from_file(__file__, "memory_settings.sql", "postgres")
-OUTCOMES = {"ok": ok, "warn": warn, "fail": fail}
 
 
 class EventVolume(Check):
@@ -82,7 +81,7 @@ class EventVolume(Check):
         status = volume_status(rate.events, o["struggle_events_per_month"], o["limit_events_per_month"])
         if freshness.stale and status == "ok":
             status = "warn"  # stale statistics mislead PostHog's own queries too
-        return OUTCOMES[status](volume_summary(status, rate, growth, freshness, o), evidence=evidence,
+        return verdict(status, volume_summary(status, rate, growth, freshness, o), evidence=evidence,
                                 advice=volume_advice(status, events, rate, growth, freshness,
                                                      backend.posthog_version, o),
                                 metrics={"events_per_month": rate.events, "event_table_rows": events.rows})

@@ -8,7 +8,7 @@ WAL until the disk is full.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, Query, fail, ok, warn
+from posthog_doctor.check import Check, Option, Query, ok, verdict
 from posthog_doctor.connectors import ConnectorError, MissingObject
 from posthog_doctor.model import Advice, Item, Table, Values, worst
 
@@ -25,7 +25,6 @@ STANDBY_QUERY = Query.from_file(__file__, "health_standby.sql", "postgres")
 ACTIVITY_DOCS = "https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW"
 SLOTS_DOCS = "https://www.postgresql.org/docs/current/warm-standby.html#STREAMING-REPLICATION-SLOTS"
 ENV_DOCS = "https://posthog.com/docs/self-host/configure/environment-variables"
-OUTCOMES = {"ok": ok, "warn": warn, "fail": fail}
 GB = 1024 ** 3
 
 
@@ -75,7 +74,7 @@ class PostgresHealth(Check):
         status = worst(status for status, _, _ in findings)
         summary = "; ".join(text for _, text, _ in findings)
         advice = [a for _, _, a in findings if a is not None]
-        return OUTCOMES[status.value](summary, evidence=evidence, advice=advice)
+        return verdict(status, summary, evidence=evidence, advice=advice)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ flag is short-circuited to true.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, fail, ok, warn
+from posthog_doctor.check import Check, ok, warn, verdict
 from posthog_doctor.model import Advice, Item, Values, worst
 
 from .._posthog_api import preflight
@@ -69,7 +69,7 @@ class PostHogPreflight(Check):
         status = worst(s for s, _, _ in problems)
         prefix = "Django reports down: " if down else ""
         summary = prefix + ", ".join(text for _, text, _ in problems) + where
-        return {"warn": warn, "fail": fail}[status.value](summary, evidence=evidence, advice=[a for _, _, a in problems])
+        return verdict(status, summary, evidence=evidence, advice=[a for _, _, a in problems])
 
 
 def _describe(body: dict) -> str:

@@ -8,7 +8,7 @@ prints offline.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, Skip, Undetermined, fail, ok, warn
+from posthog_doctor.check import Check, Option, Skip, Undetermined, verdict
 from posthog_doctor.model import Advice, Table, Text
 
 from .._posthog_api import instance_status
@@ -40,9 +40,8 @@ class SystemStatus(Check):
             raise Undetermined(f"{where}: {headline(page, findings)}")
         evidence = _evidence(page, findings)
         summary = f"{where} — {headline(page, findings)}"
-        build = {"ok": ok, "warn": warn, "fail": fail}[worst(findings)]
-        # Not `partial=`: reports render that as "a read budget cut some data"; the summary says it instead.
-        return build(summary, evidence=evidence, advice=_advice(findings))
+        return verdict(worst(findings), summary, evidence=evidence, advice=_advice(findings),
+                       partial=bool(page.problems))  # a paste the parser could only partly read
 
     @staticmethod
     def _read(ctx) -> tuple[StatusPage, str]:
