@@ -26,6 +26,7 @@ TOTALS = Query.from_file(__file__, "dlq_totals.sql", "clickhouse")
 EXAMPLES = Query.from_file(__file__, "dlq_examples.sql", "clickhouse")
 DLQ_TABLE = "events_dead_letter_queue"
 NO_ID = "00000000-0000-0000-0000-000000000000"  # argMaxIf over no rows
+MAX_DIGEST_ROWS = 1000  # causes the digest returns at most (more are counted by a second pass)
 CAUSES_WITH_EXAMPLES = 5
 CAUSES_CHARTED = 3
 MAX_PAYLOAD_BYTES = 16_000
@@ -104,26 +105,29 @@ class DeadLetterQueue(Check):
         if DLQ_TABLE not in present:
             raise Skip(f"this PostHog has no {DLQ_TABLE} table in database {ctx.clickhouse.database!r} "
                        "(a PostHog older than the DLQ, or a newer one without it): nothing to digest")
+        max_causes = int(o["max_causes"])
         params = {"window_seconds": window, "context_seconds": context,
                   "scan_seconds": context + HOUR,  # Kafka time trails the error time by seconds; an hour is safe
-                  "max_causes": int(o["max_causes"])}
+                  "max_rows": max(max_causes, MAX_DIGEST_ROWS)}
         budget = {"max_rows_to_read": o["max_rows_to_read"], "max_bytes_to_read": o["max_bytes_to_read"]}
         digest = ctx.clickhouse.query(DIGEST, params, **budget)
-        causes = [CauseRow.from_row(r) for r in digest.dicts()]
-        totals, totals_result = self._totals(ctx, causes, params, budget)
+        every = [CauseRow.from_row(r) for r in digest.dicts()]
+        totals, totals_result = self._totals(ctx, every, params, budget)
         now = max((as_int(r["server_now"]) for r in digest.dicts()), default=0)
         share = self._share(ctx, present, totals.day, o["events_max_rows_to_read"])
+        causes = every[:max_causes]
         examples = self._examples(ctx, causes[:CAUSES_WITH_EXAMPLES])
         partial = partial_note((digest, totals_result))
-        return self._verdict(ctx, causes, totals, share, examples, window, context, now, partial)
+        return self._verdict(ctx, causes, every, totals, share, examples, window, context, now, partial)
 
     # -- reading --
 
     @staticmethod
     def _totals(ctx, causes: list[CauseRow], params: dict, budget: dict):
-        if len(causes) < params["max_causes"]:
+        """Totals from every cause the digest returned; a second pass only when there were too many to return."""
+        if len(causes) < params["max_rows"]:
             return Totals(*(sum(getattr(c, f) for c in causes) for f in ("window", "context", "day", "hour"))), None
-        result = ctx.clickhouse.query(TOTALS, params, **budget)  # more causes than listed: count them all
+        result = ctx.clickhouse.query(TOTALS, params, **budget)
         row = result.first() or {}
         return Totals(*(as_int(row.get(f"{f}_events")) for f in ("window", "context", "day", "hour"))), result
 
@@ -150,7 +154,7 @@ class DeadLetterQueue(Check):
 
     # -- reporting --
 
-    def _verdict(self, ctx, causes, totals: Totals, share: dict, examples, window, context, now, partial):
+    def _verdict(self, ctx, causes, every, totals: Totals, share: dict, examples, window, context, now, partial):
         o = ctx.options
         in_window = [c for c in causes if c.window]
         span = say_duration(window)
@@ -158,7 +162,7 @@ class DeadLetterQueue(Check):
         evidence = [self._overview(totals, share, len(in_window), window, context, partial)]
         if in_window:
             evidence.append(self._cause_table(in_window, totals.window, span))
-            evidence.append(self._hourly(causes, now, context, "All causes"))
+            evidence.append(self._hourly(every, now, context, "All causes"))
             evidence += [self._hourly([c], now, context, f"Cause {i}: {c.message[:80]}")
                          for i, c in enumerate(in_window[:CAUSES_CHARTED], 1)]
             if examples:

@@ -1,5 +1,5 @@
 SELECT
-    -- Exact totals, sent only when there were more causes than the digest lists.
+    -- Exact totals, sent only when there were more causes than the digest returns (it returns up to 1,000).
     countIf(error_timestamp >= now() - %(window_seconds)s) AS window_events,
     count() AS context_events,
     countIf(error_timestamp >= now() - 86400) AS day_events,
