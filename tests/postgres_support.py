@@ -25,9 +25,8 @@ INSERT INTO posthog_team (name, api_token) VALUES ('Default project', 'phc_test'
 
 # PostHog's posthog_event (old posthog/models/event.py). Indexes and the foreign key are added after
 # the bulk load, as fast loads do; the result in the catalog is the same.
-EVENT_TABLE_DDL = """
-CREATE TABLE posthog_event (
-    id serial NOT NULL PRIMARY KEY,
+EVENT_COLUMNS = """
+    id serial NOT NULL{primary_key},
     event varchar(200) NULL,
     properties jsonb NOT NULL,
     elements jsonb NULL,
@@ -36,7 +35,9 @@ CREATE TABLE posthog_event (
     distinct_id varchar(200) NOT NULL,
     elements_hash varchar(200) NULL,
     created_at timestamp with time zone NULL
-) WITH (autovacuum_enabled = false);
+"""
+EVENT_TABLE_DDL = f"""
+CREATE TABLE posthog_event ({EVENT_COLUMNS.format(primary_key=" PRIMARY KEY")}) WITH (autovacuum_enabled = false);
 """
 EVENT_INDEXES_DDL = """
 CREATE INDEX posthog_event_team_id_a8b4c6dc ON posthog_event USING btree (team_id);
@@ -49,18 +50,8 @@ ALTER TABLE posthog_event ADD CONSTRAINT posthog_event_team_id_a8b4c6dc_fk_posth
 
 # posthog_event as PostHog partitioned it in 2020 (migration 0050_event_partitions, undone later): by event
 # name, then each event's partition by week of timestamp, each level with a default partition.
-PARTITIONED_EVENT_TABLE_DDL = """
-CREATE TABLE posthog_event (
-    id serial NOT NULL,
-    event varchar(200) NULL,
-    properties jsonb NOT NULL,
-    elements jsonb NULL,
-    "timestamp" timestamp with time zone NOT NULL,
-    team_id integer NOT NULL,
-    distinct_id varchar(200) NOT NULL,
-    elements_hash varchar(200) NULL,
-    created_at timestamp with time zone NULL
-) PARTITION BY LIST (event);
+PARTITIONED_EVENT_TABLE_DDL = f"""
+CREATE TABLE posthog_event ({EVENT_COLUMNS.format(primary_key="")}) PARTITION BY LIST (event);
 CREATE UNIQUE INDEX posthog_event_pkey ON posthog_event USING btree (id, "timestamp", event);
 CREATE INDEX posthog_event_team_id_a8b4c6dc ON posthog_event USING btree (team_id);
 CREATE INDEX posthog_event_idx_distinct_id ON posthog_event USING btree (distinct_id);
