@@ -6,6 +6,7 @@ report as an `error` result, so a broken third-party check is visible rather tha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -95,17 +96,27 @@ def checks_in_module(module: ModuleType) -> list[type[Check]]:
 
 
 def load_bundled(registry: Registry) -> None:
+    classes, problems = _bundled()
+    registry.problems.extend(problems)
+    for cls in classes:
+        registry.add(cls, "bundled")
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled() -> tuple[tuple[type[Check], ...], tuple[LoadProblem, ...]]:
+    """The bundled check classes, found once per process (the CLI needs them for its flags and its run)."""
     package = importlib.import_module(BUNDLED_PACKAGE)
+    classes, problems = [], []
     for info in pkgutil.walk_packages(package.__path__, BUNDLED_PACKAGE + "."):
         if info.name.rsplit(".", 1)[-1].startswith("_"):
             continue
         try:
             module = importlib.import_module(info.name)
         except Exception as exc:  # noqa: BLE001 - one broken check file must not stop the others
-            registry.problems.append(LoadProblem(info.name, _one_line(exc)))
+            problems.append(LoadProblem(info.name, _one_line(exc)))
             continue
-        for cls in checks_in_module(module):
-            registry.add(cls, "bundled")
+        classes.extend(checks_in_module(module))
+    return tuple(classes), tuple(problems)
 
 
 def _load_file(registry: Registry, path: Path) -> None:
