@@ -1,6 +1,9 @@
 """Package list for setuptools: pyproject.toml holds the metadata; this maps the top-level `checks/`
 and `templates/` folders into the package and picks up every sub-folder of checks automatically."""
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 from setuptools import setup
@@ -23,4 +26,8 @@ packages = packages_under("posthog_doctor", "posthog_doctor")
 for name, folder in MAPPED.items():
     packages += packages_under(folder, name)
 
-setup(packages=packages, package_dir=MAPPED)
+# Build in a scratch folder, so `pip install .` leaves no build/ or *.egg-info behind in the checkout.
+_scratch = tempfile.mkdtemp(prefix="posthog-doctor-build-")
+atexit.register(shutil.rmtree, _scratch, True)
+setup(packages=packages, package_dir=MAPPED,
+      options={"build": {"build_base": f"{_scratch}/build"}, "egg_info": {"egg_base": _scratch}})

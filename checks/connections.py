@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from posthog_doctor.check import Check, Option, Skip, fail, ok, warn
-from posthog_doctor.model import Advice, Item, Values
+from posthog_doctor.check import (Advice, Check, Context, ErrorKind, Item, Option, Outcome, ProbeResult, Skip, Values,
+                                  fail, ok, warn)
 
-HOBBY_DOCS = "https://posthog.com/docs/self-host/open-source/deployment"
-ENV_DOCS = "https://posthog.com/docs/self-host/configure/environment-variables"
+from .common import docs
 
 # What to try, by component and by the kind of failure the probe met ("*" matches any kind).
 ADVICE = {
@@ -61,9 +60,9 @@ class _Connection(Check):
     timeout = 5.0
     options = {"slow_ms": Option(1000.0, "warn when the component takes longer than this to answer (ms)")}
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         probe = ctx.probe(self.component)
-        if probe.error_kind in ("disabled", "not_configured"):
+        if probe.error_kind in (ErrorKind.DISABLED, ErrorKind.NOT_CONFIGURED):
             raise Skip(probe.summary)
         evidence = [Values("Connection", [
             Item("Endpoint", probe.endpoint or "—", "endpoint"),
@@ -72,8 +71,9 @@ class _Connection(Check):
         ] + [Item(k.replace("_", " "), v, k) for k, v in probe.details.items() if not isinstance(v, (list, dict))])]
         if not probe.reachable:
             advice = ADVICE[self.component]
+            said = advice.get(probe.error_kind.value if probe.error_kind else "*", advice["*"])
             return fail(f"cannot reach {self.title.removesuffix(' connection')}: {probe.summary}", evidence=evidence,
-                        advice=[Advice(advice.get(probe.error_kind, advice["*"]), links=[HOBBY_DOCS, ENV_DOCS])])
+                        advice=[Advice(said, links=[docs.DEPLOYMENT, docs.ENV_VARS])])
         verdict = self.judge(probe, evidence)
         if verdict is not None:
             return verdict
@@ -83,7 +83,7 @@ class _Connection(Check):
                                        "slow network path between the doctor and the component.")])
         return ok(probe.summary, evidence=evidence)
 
-    def judge(self, probe, evidence):
+    def judge(self, probe: ProbeResult, evidence: list) -> Outcome | None:
         """Components that answer with a health status override this; None means 'reachable is enough'."""
         return None
 
@@ -118,7 +118,7 @@ class RedisConnection(_Connection):
 class _HttpConnection(_Connection):
     """An HTTP component: reachable is not enough, its health endpoint must answer 2xx."""
 
-    def judge(self, probe, evidence):
+    def judge(self, probe: ProbeResult, evidence: list) -> Outcome | None:
         responses = probe.details.get("responses") or []
         if not responses:
             return None
@@ -130,7 +130,7 @@ class _HttpConnection(_Connection):
             return None
         if status >= 500:
             return fail(f"{where} answers, but {path} reports HTTP {status}{said}", evidence=evidence,
-                        advice=[Advice(self.unhealthy_advice, links=[HOBBY_DOCS])])
+                        advice=[Advice(self.unhealthy_advice, links=[docs.DEPLOYMENT])])
         return warn(f"{where} answered {path} with HTTP {status}: is this PostHog's address?",
                     evidence=evidence, advice=[Advice(ADVICE[self.component]["*"])])
 

@@ -13,8 +13,8 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from .check import Outcome
-from .model import Advice, Item, Point, Series, Table, Text, Values
+from .outcome import Outcome
+from .model import Advice, FindingRecord, Item, Point, Series, Table, Text, Values
 
 MAX_SUMMARY = 300
 MAX_CELL = 500
@@ -25,6 +25,7 @@ MAX_POINTS = 500
 MAX_ITEMS = 100
 MAX_EVIDENCE = 20
 MAX_ADVICE = 10
+MAX_FINDINGS = 50
 
 
 def clip(text: Any, limit: int) -> str:
@@ -89,4 +90,6 @@ def bound_outcome(outcome: Outcome) -> Outcome:
         partial=outcome.partial,
         metrics={clip(k, 100): float(v) for k, v in list(outcome.metrics.items())[:MAX_ITEMS]
                  if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)},
+        findings=[FindingRecord(f.status, clip(" ".join(f.text.split()), MAX_SUMMARY), clip(f.key, 100),
+                                [i for i in f.advice if i < MAX_ADVICE]) for f in outcome.findings[:MAX_FINDINGS]],
     )

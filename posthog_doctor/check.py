@@ -1,66 +1,65 @@
-"""What a check author writes against: the `Check` base class, declared queries and options, outcomes.
+"""Everything a check author needs, in one import.
 
-A check is a short declarative class. It names the components it needs, declares the statements it
-may send (so `explain` can print them without connecting), and returns one `Outcome`. The engine does
-the I/O, the limits, the deadlines and the rendering.
+A check is a short declarative class: it names the components it needs, declares the statements it may
+send (so `posthog-doctor explain` prints them without connecting) and its options, and returns one
+`Outcome`, usually by collecting `Finding`s and `conclude`-ing them. The engine does the connections, the
+limits, the deadlines, the redaction and the rendering.
+
+    from posthog_doctor.check import Advice, Check, Context, Finding, Option, Outcome, conclude
 
     class PingAge(Check):
+        \"\"\"Whether the example key is there.\"\"\"
+
         id = "redis.example"
         title = "Example"
         needs = ("redis",)
         category = "Deployments/Maintenance"
 
-        def run(self, ctx):
-            value = ctx.redis.get("some-key")
-            return ok("the key is there") if value else warn("the key is missing")
+        def run(self, ctx: Context) -> Outcome:
+            found = [] if ctx.redis.get("some-key") else [Finding.warn("the key is missing", Advice("Write it."))]
+            return conclude(found, "the key is there")
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Sequence
 
-from .model import Advice, Evidence, Status
+from . import units
+from .connectors.base import ConnectorError, ErrorKind, MissingObject, ProbeResult, WouldScan
+from .connectors.clickhouse import ClickHouse
+from .connectors.host import HostFacts
+from .connectors.http import Http, HttpResponse
+from .connectors.postgres import Postgres, explained
+from .connectors.redis import Redis
+from .connectors.results import Query, QueryResult
+from .context import Context
+from .model import Advice, Evidence, Item, Point, Series, Status, Table, Text, Values, worst
+from .outcome import Finding, Outcome, Skip, Undetermined, conclude, fail, ok, outcome, undetermined, warn
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .context import Context
-
-
-class Skip(Exception):
-    """Raise to report `skipped`: the check does not apply here. The message is the reason."""
-
-
-class Undetermined(Exception):
-    """Raise to report `error`: the check could not find out. The message says why, in plain words."""
-
-
-@dataclass(frozen=True)
-class Query:
-    """A statement a check may send. `explain` prints it; connectors accept it in place of text."""
-
-    component: str
-    name: str
-    text: str
-
-    @classmethod
-    def from_file(cls, anchor: str, filename: str, component: str, name: str | None = None) -> Query:
-        """Load SQL kept beside the check: `Query.from_file(__file__, "digest.sql", "clickhouse")`."""
-        path = Path(anchor).with_name(filename)
-        return cls(component, name or path.stem, path.read_text(encoding="utf-8").strip())
+__all__ = [
+    # declaring a check
+    "Check", "Option", "Query", "explained", "Context",
+    # concluding it
+    "Outcome", "Finding", "conclude", "ok", "warn", "fail", "undetermined", "outcome", "Skip", "Undetermined",
+    "Status", "worst",
+    # what it reports
+    "Advice", "Evidence", "Table", "Series", "Point", "Values", "Item", "Text", "units",
+    # the connectors (for annotations) and what they return or raise
+    "ClickHouse", "Postgres", "Redis", "Http", "HttpResponse", "HostFacts", "QueryResult", "ProbeResult",
+    "ConnectorError", "ErrorKind", "MissingObject", "WouldScan",
+]
 
 
 @dataclass(frozen=True)
 class Option:
     """A tunable of a check (a threshold, a window). Its type is the type of its default.
 
-    Set from the config file (`checks: {<check id>: {<name>: value}}`) or `--option ID.NAME=VALUE`.
-    A bundled check may also give it a command-line flag of its own (`flag="--dlq-window"`).
+    Set from the config file (`checks: {<check id>: {<name>: value}}`) or `--set ID.NAME=VALUE`.
     """
 
     default: Any
     help: str = ""
-    flag: str = ""
 
     def parse(self, raw: Any) -> Any:
         """Coerce `raw` (from YAML or a command-line string) to the default's type, or raise ValueError."""
@@ -75,17 +74,7 @@ class Option:
                 return False
             raise ValueError(f"expected true or false, got {raw!r}")
         if kind in (int, float):
-            if isinstance(raw, bool):
-                raise ValueError(f"expected a number, got {raw!r}")
-            try:
-                number = float(str(raw).strip())
-            except ValueError:
-                raise ValueError(f"expected a number, got {raw!r}") from None
-            if kind is int:
-                if not number.is_integer():
-                    raise ValueError(f"expected a whole number, got {raw!r}")
-                return int(number)
-            return number
+            return _number(raw, kind)
         if kind is str:
             if isinstance(raw, (dict, list)):
                 raise ValueError(f"expected text, got {type(raw).__name__}")
@@ -97,39 +86,18 @@ class Option:
         raise ValueError(f"unsupported option type {kind.__name__}")
 
 
-@dataclass
-class Outcome:
-    """What a check returns: a status, a one-line summary, evidence and advice."""
-
-    status: Status
-    summary: str
-    evidence: list[Evidence] = field(default_factory=list)
-    advice: list[Advice] = field(default_factory=list)
-    partial: bool = False
-    metrics: dict[str, float] = field(default_factory=dict)  # key figures `diff` compares between runs
-
-
-def _outcome(status: Status):
-    def build(summary: str, *, evidence: Sequence[Evidence] = (), advice: Sequence[Advice] = (), partial: bool = False,
-              metrics: Mapping[str, float | None] | None = None) -> Outcome:
-        return Outcome(status, summary, list(evidence), list(advice), partial,
-                       {k: v for k, v in (metrics or {}).items() if v is not None})
-
-    build.__name__ = status.value
-    build.__doc__ = f"An outcome with status `{status.value}`."
-    return build
-
-
-ok = _outcome(Status.OK)
-warn = _outcome(Status.WARN)
-fail = _outcome(Status.FAIL)
-undetermined = _outcome(Status.ERROR)
-_BUILDERS = {Status.OK: ok, Status.WARN: warn, Status.FAIL: fail, Status.ERROR: undetermined}
-
-
-def verdict(status: Status | str, summary: str, **details) -> Outcome:
-    """An outcome whose status was worked out (e.g. the worst of several findings): ok, warn, fail or error."""
-    return _BUILDERS[Status(status)](summary, **details)
+def _number(raw: Any, kind: type) -> int | float:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a number, got {raw!r}")
+    try:
+        number = float(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"expected a number, got {raw!r}") from None
+    if kind is int:
+        if not number.is_integer():
+            raise ValueError(f"expected a whole number, got {raw!r}")
+        return int(number)
+    return number
 
 
 class Check:

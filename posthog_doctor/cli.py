@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 from . import __version__
 from .model import EXIT_INCOMPLETE, EXIT_USAGE
@@ -27,7 +27,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would exit 2, which we reserve for failures
+    def error(self, message: str) -> NoReturn:  # argparse would exit 2, which we reserve for failures
         raise UsageError(message)
 
 
@@ -95,46 +95,14 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     sel.add_argument("--skip", action="append", metavar="ID|PREFIX|TAG", help="leave these checks out (repeatable)")
     sel.add_argument("--checks-dir", action="append", dest="checks_dirs", metavar="DIR", default=[],
                      help="also load checks from this folder (repeatable)")
-    sel.add_argument("-O", "--option", action="append", dest="options", metavar="CHECK.OPTION=VALUE",
-                     help="set a check option, e.g. clickhouse.disk.warn_days=14 (repeatable)")
+    sel.add_argument("--set", "-O", "--option", action="append", dest="options", metavar="CHECK.OPTION=VALUE",
+                     help="set a check option, e.g. clickhouse.disk.warn_days=14 (repeatable; "
+                          "'posthog-doctor explain' lists every option)")
     sel.add_argument("--include-payloads", action="store_true",
                      help="keep customer payload values in examples (masked by default)")
-    _check_option_flags(p)
     lim = p.add_argument_group("limits")
     lim.add_argument("--timeout", type=str, metavar="SECONDS", help="deadline for the whole run (default 60)")
     lim.add_argument("--concurrency", type=str, metavar="N", help="checks running at once (default 4)")
-
-
-_OPTION_DEST = "check_option:"
-
-
-def _check_option_flags(p: argparse.ArgumentParser) -> None:
-    """Flags that bundled checks declare for their options (e.g. --dlq-window)."""
-    from .registry import Registry, load_bundled
-
-    registry = Registry()
-    load_bundled(registry)
-    group = None
-    for check in registry.sorted():
-        for name, option in check.options.items():
-            if not option.flag:
-                continue
-            group = group or p.add_argument_group("check options")
-            dest = f"{_OPTION_DEST}{check.id}.{name}"
-            if isinstance(option.default, bool):
-                group.add_argument(option.flag, dest=dest, action="store_const", const="true",
-                                   help=f"{option.help} ({check.id})")
-            else:
-                group.add_argument(option.flag, dest=dest, metavar="VALUE",
-                                   help=f"{option.help} (default {option.default!r}; {check.id})")
-
-
-def _fold_option_flags(args: argparse.Namespace) -> None:
-    """Turn check-option flags into --option entries, so one code path validates them all."""
-    given = [f"{dest[len(_OPTION_DEST):]}={value}" for dest, value in vars(args).items()
-             if dest.startswith(_OPTION_DEST) and value is not None]
-    if given:
-        args.options = (getattr(args, "options", None) or []) + given
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,7 +145,6 @@ def _error(message: str) -> None:
 def _dispatch(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _fold_option_flags(args)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -226,6 +193,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from .connectors import own_queries
     from .topology import COMPONENTS
 
     settings, registry, options, plan = _prepare(args)
@@ -244,6 +212,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
              "queries": [{"component": q.component, "name": q.name, "text": q.text} for q in e.check.queries]}
             for e in plan.entries
         ],
+        "connector_queries": [{"component": q.component, "name": q.name, "text": q.text}
+                              for q in own_queries(plan.components)],
         "deselected": plan.deselected,
         "load_problems": [{"source": p.source, "reason": p.reason} for p in registry.problems],
     }
@@ -265,6 +235,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         for q in c["queries"]:
             lines.append(f"      {q['component']} query {q['name']}:")
             lines.extend("          " + line for line in q["text"].splitlines())
+    if data["connector_queries"]:
+        lines += ["", "Statements the connectors send on the checks' behalf:"]
+        for q in data["connector_queries"]:
+            lines.append(f"  {q['component']} {q['name']}: {q['text']}")
     skipped = [c for c in data["checks"] if not c["runs"]]
     if skipped:
         lines += ["", "Skipped:"] + [f"  {c['id']}: {c['reason']}" for c in skipped]
@@ -291,7 +265,7 @@ def cmd_checks(args: argparse.Namespace) -> int:
         raise ConfigError("no checks found")
     width = max(len(r["id"]) for r in rows)
     for r in rows:
-        needs = ", ".join(r["needs"] + [u + "?" for u in r["uses"]]) or "-"
+        needs = ", ".join([*r["needs"], *(u + "?" for u in r["uses"])]) or "-"
         tags = f"  #{' #'.join(r['tags'])}" if r["tags"] else ""
         print(f"{r['id']:<{width}}  {r['title']}  [{needs}]{tags}")
     for p in registry.problems:
@@ -320,24 +294,29 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_parse_status(args: argparse.Namespace) -> int:
-    """A customer's System Status page (saved JSON or pasted text) as normalised rows and findings, redacted."""
-    from .checks.system_status import evaluate, parse_status
-    from .checks.system_status.report import to_json, to_markdown
-    from .config import ConfigError
+    """A saved System Status page, judged offline by every check that reads one, as Markdown or JSON (redacted)."""
+    from .config import ConfigError, offline_settings
     from .connectors import ConnectorError, read_snapshot
-    from .model import EXIT_FAIL, EXIT_OK, EXIT_WARN
-    from .redaction import Redactor
+    from .model import Status
+    from .output import redact
+    from .plan import make_plan
+    from .registry import discover, resolve_options
+    from .render import render
+    from .runner import run_plan
 
+    path = Path(args.file)
     try:
-        snapshot = read_snapshot(Path(args.file))
+        read_snapshot(path)  # a clear one-line error before anything runs
     except ConnectorError as exc:
         raise ConfigError(str(exc)) from None
-    page = parse_status(snapshot.text)
-    if snapshot.truncated:
-        page.problems.insert(0, f"{snapshot.name} is larger than the doctor reads; only its start was read")
-    data = Redactor().value(to_json(page, evaluate(page), snapshot.name))  # pastes can hold secrets
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n" if args.format == "json" else to_markdown(data))
-    return {"ok": EXIT_OK, "warn": EXIT_WARN, "fail": EXIT_FAIL}.get(data["overall"], EXIT_INCOMPLETE)
+    registry = discover()
+    settings = offline_settings(status_file=path)
+    settings.only = [c.id for c in registry.sorted() if "status_snapshot" in c.components()]
+    report = run_plan(make_plan(registry, settings), settings, resolve_options(registry, {}))
+    report.checks = [c for c in report.checks if c.status is not Status.SKIPPED]  # needed a live component
+    report = redact(report, [])  # a paste can hold secrets and personal data
+    sys.stdout.write(render(report, "json" if args.format == "json" else "status"))
+    return report.exit_code() if report.checks else EXIT_INCOMPLETE
 
 
 def _emit(text: str, output: str | None) -> None:

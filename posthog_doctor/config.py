@@ -93,6 +93,11 @@ class Settings:
         }
 
 
+def offline_settings(*, status_file: Path) -> Settings:
+    """Settings that reach no component: every URL component off, only the given file read."""
+    return Settings(endpoints={c.name: None for c in URL_COMPONENTS}, status_file=status_file, timeout=30.0)
+
+
 def load_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings for a run from parsed flags (None = not given) and the environment."""
     env = os.environ if env is None else env
@@ -208,7 +213,7 @@ def _merge_options(from_file: Mapping[str, Any], from_flags: list[str]) -> dict[
         key, sep, value = item.partition("=")
         check_id, dot, option = key.strip().rpartition(".")
         if not sep or not dot or not check_id or not option:
-            raise ConfigError(f"--option expects CHECK_ID.OPTION=VALUE, got {item!r}")
+            raise ConfigError(f"--set expects CHECK_ID.OPTION=VALUE, got {item!r}")
         merged.setdefault(check_id, {})[option] = value
     return merged
 

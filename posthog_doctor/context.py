@@ -5,14 +5,21 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from .check import Check, Skip
 from .connectors import ProbeResult, SnapshotFile, read_snapshot
-from .connectors.base import Deadline
+from .connectors.base import Deadline, ErrorKind
+from .connectors.clickhouse import ClickHouse
+from .connectors.host import HostFacts, host_facts
+from .connectors.http import Http
+from .connectors.postgres import Postgres
+from .connectors.redis import Redis
 from .connectors.results import IoTally
 from .endpoints import Endpoint
+from .outcome import Skip
 from .topology import COMPONENTS
+
+T = TypeVar("T")
 
 
 class ComponentUnavailable(Skip):
@@ -33,7 +40,7 @@ class RunState:
     _cache_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
         """Compute a fact once per run (e.g. one GET of /_preflight/ used by several checks)."""
         with self._lock:
             entry = self._cache.get(key)
@@ -53,10 +60,16 @@ class RunState:
 
 
 class Context:
-    """Handed to `Check.run`. Component attributes open a connection on first use, bound to the deadline."""
+    """Handed to `Check.run`. Component attributes open a connection on first use, bound to the deadline.
 
-    def __init__(self, check: Check, state: RunState, options: dict[str, Any], deadline: Deadline):
-        self.check = check
+    The context knows the check only by its id and the components it declared: a check may open only
+    those, and one it did not declare is a bug in the check, said as such.
+    """
+
+    def __init__(self, check_id: str, components: tuple[str, ...], state: RunState, options: dict[str, Any],
+                 deadline: Deadline):
+        self.check_id = check_id
+        self.components = components
         self.state = state
         self.options = options
         self.deadline = deadline
@@ -70,70 +83,58 @@ class Context:
         """Whether the user asked to keep customer payload values in the report (otherwise masked)."""
         return self.state.include_payloads
 
-    def remaining(self) -> float:
-        return self.deadline.remaining()
-
-    def probe(self, component: str) -> ProbeResult:
-        return self.state.probes.get(component) or ProbeResult(False, "not probed", error_kind="not_probed")
-
-    def available(self, component: str) -> bool:
-        return self.probe(component).reachable
-
-    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
-        return self.state.shared(key, compute)
-
-    @property
-    def clickhouse(self):
-        from .connectors.clickhouse import ClickHouse
-
-        return self._component("clickhouse", lambda ep: ClickHouse(
-            ep, self.deadline, tag=f"{self.state.run_id}:{self.check.id}", tally=self.tally))
-
-    @property
-    def postgres(self):
-        from .connectors.postgres import Postgres
-
-        return self._component("postgres", lambda ep: Postgres(ep, self.deadline, tally=self.tally))
-
-    @property
-    def redis(self):
-        from .connectors.redis import Redis
-
-        return self._component("redis", lambda ep: Redis(ep, self.deadline))
-
-    @property
-    def posthog_api(self):
-        from .connectors.http import Http
-
-        return self._component("posthog_api", lambda ep: Http(ep, self.deadline, token=self.state.api_key))
-
-    @property
-    def plugin_server(self):
-        from .connectors.http import Http
-
-        return self._component("plugin_server", lambda ep: Http(ep, self.deadline))
-
-    @property
-    def host(self):
-        from .connectors.host import host_facts
-
-        return self._component("host", lambda _: host_facts(("/", str(Path.cwd()))))
-
-    @property
-    def status_snapshot(self) -> SnapshotFile:
-        return self._component("status_snapshot", lambda _: read_snapshot(self.state.status_file))
-
     @property
     def has_api_key(self) -> bool:
         return bool(self.state.api_key)
 
+    def remaining(self) -> float:
+        return self.deadline.remaining()
+
+    def probe(self, component: str) -> ProbeResult:
+        return self.state.probes.get(component) or ProbeResult(False, "not probed", error_kind=ErrorKind.NOT_PROBED)
+
+    def available(self, component: str) -> bool:
+        return self.probe(component).reachable
+
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
+        return self.state.shared(key, compute)
+
+    @property
+    def clickhouse(self) -> ClickHouse:
+        return self._component("clickhouse", lambda ep: ClickHouse(
+            _required(ep), self.deadline, tag=f"{self.state.run_id}:{self.check_id}", tally=self.tally))
+
+    @property
+    def postgres(self) -> Postgres:
+        return self._component("postgres", lambda ep: Postgres(_required(ep), self.deadline, tally=self.tally))
+
+    @property
+    def redis(self) -> Redis:
+        return self._component("redis", lambda ep: Redis(_required(ep), self.deadline))
+
+    @property
+    def posthog_api(self) -> Http:
+        return self._component("posthog_api", lambda ep: Http(_required(ep), self.deadline, token=self.state.api_key))
+
+    @property
+    def plugin_server(self) -> Http:
+        return self._component("plugin_server", lambda ep: Http(_required(ep), self.deadline))
+
+    @property
+    def host(self) -> HostFacts:
+        return self._component("host", lambda _: host_facts(("/", str(Path.cwd()))))
+
+    @property
+    def status_snapshot(self) -> SnapshotFile:
+        return self._component("status_snapshot", lambda _: read_snapshot(_required_file(self.state.status_file)))
+
     # -- plumbing --
 
-    def _component(self, name: str, make: Callable[[Endpoint | None], Any]) -> Any:
+    def _component(self, name: str, make: Callable[[Endpoint | None], T]) -> T:
         if name in self._open:
             return self._open[name]
-        if name not in self.check.components():
-            raise RuntimeError(f"check {self.check.id} uses {name!r} without declaring it in needs or uses")
+        if name not in self.components:
+            raise RuntimeError(f"check {self.check_id} uses {name!r} without declaring it in needs or uses")
         probe = self.probe(name)
         if not probe.reachable:
             raise ComponentUnavailable(f"{COMPONENTS[name].label} unavailable: {probe.summary}")
@@ -149,3 +150,15 @@ class Context:
                 except Exception:  # noqa: BLE001 - closing must never fail a check
                     pass
         self._open.clear()
+
+
+def _required(endpoint: Endpoint | None) -> Endpoint:
+    if endpoint is None:  # the probe said reachable, so an endpoint exists; this is a bug if it does not
+        raise RuntimeError("a reachable component without an endpoint")
+    return endpoint
+
+
+def _required_file(path: Path | None) -> Path:
+    if path is None:
+        raise RuntimeError("a reachable status file without a path")
+    return path

@@ -65,8 +65,10 @@ def compare(old: Report, new: Report) -> Diff:
         was, now = before.get(check_id), after.get(check_id)
         old_status = was.status if was else None
         new_status = now.status if now else None
-        change = Change(check_id, (now or was).title, old_status.value if was else "absent",
-                        new_status.value if now else "absent", (now or was).summary)
+        latest = now or was
+        assert latest is not None  # the id came from one of the two reports
+        change = Change(check_id, latest.title, old_status.value if old_status else "absent",
+                        new_status.value if new_status else "absent", latest.summary)
         if old_status in PROBLEMS and new_status not in PROBLEMS:
             diff.fixed.append(change)
         elif new_status in PROBLEMS and old_status not in PROBLEMS:

@@ -6,6 +6,8 @@ report would misread a newer one. The JSON Schema is published in `schema/report
 
 Changelog
 - 1.0.0: first version.
+- 1.1.0: `checks[].findings`: the findings a check's verdict was made of (status, text, a stable key, and
+  the indexes of the check's advice that answer each).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import enum
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     OK = "ok"
     WARN = "warn"
     FAIL = "fail"
@@ -114,6 +116,16 @@ class Advice:
     links: list[str] = field(default_factory=list)
 
 
+@dataclass
+class FindingRecord:
+    """One finding of a check as the report keeps it. `advice` holds indexes into the check's advice."""
+
+    status: Status
+    text: str
+    key: str = ""
+    advice: list[int] = field(default_factory=list)
+
+
 # --- results ------------------------------------------------------------------------------------
 
 
@@ -133,6 +145,7 @@ class CheckResult:
     partial: bool = False  # some data was cut by a read budget; the summary or evidence says which
     io: dict[str, int] = field(default_factory=dict)  # what the check cost its targets: queries, rows/bytes read
     metrics: dict[str, float] = field(default_factory=dict)  # key figures (DLQ share, lag, disk runway) for diff
+    findings: list[FindingRecord] = field(default_factory=list)  # what the verdict was made of, when the check said
 
 
 @dataclass
@@ -262,7 +275,7 @@ def evidence_to_dict(ev: Evidence) -> dict[str, Any]:
 
 
 def evidence_from_dict(data: dict[str, Any]) -> Evidence:
-    kind = _EVIDENCE_TYPES.get(data.get("type"))
+    kind = _EVIDENCE_TYPES.get(str(data.get("type")))
     if kind is None:
         raise ValueError(f"unknown evidence type {data.get('type')!r}")
     kwargs = {k: v for k, v in data.items() if k != "type"}
@@ -289,6 +302,8 @@ def _result_to_dict(c: CheckResult) -> dict[str, Any]:
         "partial": c.partial,
         "io": dict(c.io),
         "metrics": dict(c.metrics),
+        "findings": [{"status": f.status.value, "text": f.text, "key": f.key, "advice": list(f.advice)}
+                     for f in c.findings],
     }
 
 
@@ -308,4 +323,6 @@ def _result_from_dict(d: dict[str, Any]) -> CheckResult:
         partial=bool(d.get("partial", False)),
         io={str(k): int(v) for k, v in (d.get("io") or {}).items()},
         metrics={str(k): float(v) for k, v in (d.get("metrics") or {}).items() if isinstance(v, (int, float))},
+        findings=[FindingRecord(Status(f["status"]), str(f["text"]), str(f.get("key", "")),
+                                [int(i) for i in f.get("advice", [])]) for f in d.get("findings") or []],
     )

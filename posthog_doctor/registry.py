@@ -147,6 +147,7 @@ def _load_entry_points(registry: Registry) -> None:
         except Exception as exc:  # noqa: BLE001
             registry.problems.append(LoadProblem(origin, _one_line(exc)))
             continue
+        found: list[Any]
         if inspect.ismodule(loaded):
             found = checks_in_module(loaded)
         elif inspect.isclass(loaded):

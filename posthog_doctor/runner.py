@@ -14,16 +14,17 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from . import __version__
 from .bounds import bound_outcome
-from .check import Check, Outcome, Skip, Undetermined
+from .check import Check
 from .config import Settings
 from .connectors import ConnectorError, MissingObject, ProbeResult, probe
-from .connectors.base import Deadline
+from .connectors.base import Deadline, ErrorKind
 from .context import Context, RunState
 from .model import CheckResult, Report, Status
+from .outcome import Outcome, Skip, Undetermined
 from .plan import Plan
 from .registry import LoadProblem
 from .topology import COMPONENTS
@@ -40,7 +41,7 @@ class Progress:
 
 
 def run_plan(plan: Plan, settings: Settings, options: dict[str, dict[str, Any]], *,
-             problems: list[LoadProblem] = (), progress: Progress | None = None) -> Report:
+             problems: Sequence[LoadProblem] = (), progress: Progress | None = None) -> Report:
     progress = progress or Progress()
     started_at = datetime.now(timezone.utc)
     t0 = time.monotonic()
@@ -118,7 +119,7 @@ def probe_components(names: list[str], settings: Settings, seconds: float, tag: 
         t.join(max(0.0, stop_at - time.monotonic()))
     with lock:
         for name in names:
-            probes.setdefault(name, ProbeResult(False, f"no answer within {seconds:.0f} s", error_kind="timeout"))
+            probes.setdefault(name, ProbeResult(False, f"no answer within {seconds:.0f} s", error_kind=ErrorKind.TIMEOUT))
         return dict(probes), endpoints
 
 
@@ -177,18 +178,18 @@ def _execute(check: type[Check], state: RunState, options: dict[str, Any], secon
              done: queue.Queue) -> None:
     begun = time.monotonic()
     # Connectors give up a little before the runner does, so a check can still report the timeout it met.
-    ctx = Context(check(), state, options, Deadline(seconds - min(1.0, seconds * 0.1)))
+    ctx = Context(check.id, check.components(), state, options, Deadline(seconds - min(1.0, seconds * 0.1)))
     try:
-        outcome = _outcome_of(ctx)
+        outcome = _outcome_of(check, ctx)
     finally:
         ctx.close()
     done.put((check.id, _result(check, outcome, time.monotonic() - begun, io=ctx.tally.as_dict())))
 
 
-def _outcome_of(ctx: Context) -> Outcome:
+def _outcome_of(check: type[Check], ctx: Context) -> Outcome:
     """Run the check; every way it can end becomes an Outcome with a one-line summary."""
     try:
-        outcome = ctx.check.run(ctx)
+        outcome = check().run(ctx)
         if not isinstance(outcome, Outcome):
             return Outcome(Status.ERROR, f"check returned {type(outcome).__name__} instead of an outcome (a bug in the check)")
         return outcome
@@ -229,6 +230,7 @@ def _result(check: type[Check], outcome: Outcome, seconds: float, io: dict[str, 
         partial=outcome.partial,
         io=io or {},
         metrics=outcome.metrics,
+        findings=outcome.findings,
     )
 
 

@@ -9,7 +9,7 @@ read as fallbacks so a customer can reuse their PostHog env file or their Helm c
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .endpoints import build_url
@@ -59,7 +59,7 @@ URL_COMPONENTS = tuple(c for c in COMPONENTS.values() if c.flag)
 DISABLED = ("off", "none", "disabled", "-")
 
 
-def posthog_env_url(component: str, env: os._Environ | dict[str, str]) -> tuple[str, str] | None:
+def posthog_env_url(component: str, env: Mapping[str, str]) -> tuple[str, str] | None:
     """A URL for `component` built from PostHog's own environment variables, with the variable named.
 
     Returns (url, source) or None. Covers the hobby env file and the Helm chart's variables.

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pytest
 
-from tests.conftest import CliResult, target
+from tests.conftest import CliResult, require_module, target
 
 ENGINES = ("clickhouse-18.16", "chdb")
 HOUR, DAY = 3600, 86400
@@ -162,6 +161,13 @@ class Deployment:
     def scalar(self, sql: str):
         return self.execute(sql)[0][0]
 
+    @property
+    def version(self) -> str:
+        return str(self.scalar("SELECT version()"))
+
+    def has_system_table(self, name: str) -> bool:
+        return bool(int(self.scalar(f"SELECT count() FROM system.tables WHERE database = 'system' AND name = '{name}'")))
+
     # -- schema --
 
     def create_posthog_schema(self, *, sharded: bool = False, dlq: bool = True, persons: bool = True,
@@ -215,7 +221,7 @@ def make_deployment(request, name: str) -> Deployment:
     """A fresh database `phd_<name>` on the engine the test is parametrized with."""
     database = f"phd_{name}"
     if request.param == "chdb":
-        pytest.importorskip("chdb")
+        require_module("chdb")
         dep = Deployment("chdb", database, f"chdb://{chdb_path()}?database={database}")
         dep.execute(f"DROP DATABASE IF EXISTS {database}", in_database=False)
         dep.execute(f"CREATE DATABASE {database}", in_database=False)

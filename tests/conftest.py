@@ -34,6 +34,21 @@ def clean_environment(monkeypatch):
             monkeypatch.delenv(name, raising=False)
 
 
+def unavailable(what: str, why: str) -> None:
+    """Something a test needs is missing: a skip on a developer's machine, a failure in CI."""
+    if IN_CI:
+        pytest.fail(f"CI needs {what}: {why}")
+    pytest.skip(f"{what}: {why}")
+
+
+def require_module(name: str):
+    """Import `name`, or fail in CI / skip elsewhere (like a missing server)."""
+    try:
+        return __import__(name)
+    except ImportError as exc:
+        unavailable(f"the Python package {name}", str(exc))
+
+
 def _server(kind: str):
     try:
         server = servers.provide(kind)

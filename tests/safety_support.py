@@ -38,7 +38,7 @@ class Deployment:
     redis_url: str
 
 
-DLQ_AGE = 2 * 86_400  # the planted errors are two days old: outside the default 24 h window, inside --dlq-window 3d
+DLQ_AGE = 2 * 86_400  # the planted errors are two days old: outside the default 24 h window, inside a 3d window (--set clickhouse.dead_letter_queue.window=3d)
 DLQ_WINDOW = "3d"
 
 

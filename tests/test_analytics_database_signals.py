@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from posthog_doctor.checks.deployment._signals import (CLICKHOUSE, POSTGRES, BackendVerdict, Signal, from_preflight,
+from posthog_doctor.checks.common.analytics_backend import (CLICKHOUSE, POSTGRES, BackendVerdict, Signal, from_preflight,
                                                         from_system_status, overview_rows, reported_version)
 
 # /_preflight/ of a logged-in user on a 2021 PostHog (posthog/views.py preflight_check at that time).

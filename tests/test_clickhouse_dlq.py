@@ -72,7 +72,7 @@ def seeded(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"dlq-{dep.engine}")
     runs = {
         "default": run_doctor(dep, out / "default", "--only", CHECK),
-        "narrow": run_doctor(dep, out / "narrow", "--only", CHECK, "--dlq-window", "2h", "--include-payloads"),
+        "narrow": run_doctor(dep, out / "narrow", "--only", CHECK, "--set", "clickhouse.dead_letter_queue.window=2h", "--include-payloads"),
         "budget": run_doctor(dep, out / "budget", "--only", CHECK, "--option", f"{CHECK}.max_rows_to_read=50"),
         "capped": run_doctor(dep, out / "capped", "--only", CHECK, "--option", f"{CHECK}.max_causes=2"),
     }
@@ -196,7 +196,7 @@ def test_more_causes_than_listed_are_still_counted_exactly(seeded):
 def test_queries_sent_to_the_server_were_bounded_reads(seeded):
     dep, runs = seeded
     if dep.modern:  # the embedded engine keeps no query log: check every statement the check may send
-        from posthog_doctor.checks.clickhouse.dead_letter_queue import DeadLetterQueue
+        from posthog_doctor.checks.clickhouse.dead_letter_queue.check import DeadLetterQueue
 
         sent = [(q.text,) for q in DeadLetterQueue.queries]
     else:  # the real server's own record of what it was sent
@@ -221,7 +221,7 @@ def quiet(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"dlq-quiet-{request.param}")
     runs = {name: run_doctor(dep, out / name, "--only", CHECK) for name, dep in
             (("old", old), ("empty", empty), ("missing", missing))}
-    runs["bad window"] = run_doctor(empty, out / "bad", "--only", CHECK, "--dlq-window", "soon")
+    runs["bad window"] = run_doctor(empty, out / "bad", "--only", CHECK, "--set", "clickhouse.dead_letter_queue.window=soon")
     return runs
 
 
@@ -248,7 +248,8 @@ def test_a_missing_dlq_table_is_skipped_with_the_reason(quiet):
 def test_a_bad_window_is_reported_not_guessed(quiet):
     result = quiet["bad window"].check(CHECK)
     assert result["status"] == "error"
-    assert result["summary"] == "--dlq-window 'soon' is not a duration: use e.g. 24h, 90m, 7d"
+    assert result["summary"] == ("option clickhouse.dead_letter_queue.window: 'soon' is not a duration: use e.g. 24h, "
+                                 "90m, 7d")
 
 
 @pytest.fixture

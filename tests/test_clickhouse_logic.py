@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from posthog_doctor.check import Undetermined
-from posthog_doctor.checks.clickhouse._causes import CAUSES, cause_of, load_causes
-from posthog_doctor.checks.clickhouse._common import parse_duration, say_duration
-from posthog_doctor.checks.clickhouse._payload import MAX_SHOWN, mask, show_payload, show_value
+from posthog_doctor.checks.clickhouse.dead_letter_queue.causes import CAUSES, cause_of, load_causes
+from posthog_doctor.checks.clickhouse._common import parse_window
+from posthog_doctor.checks.clickhouse.dead_letter_queue.payload import MAX_SHOWN, mask, show_payload, show_value
 from posthog_doctor.checks.clickhouse._spread import spread_over_days
 from posthog_doctor.checks.clickhouse.event_volume import EventVolume, month_trend
 
@@ -22,22 +22,10 @@ DAY = 86400
 T0 = int(datetime(2024, 3, 10, tzinfo=timezone.utc).timestamp())  # a midnight
 
 
-@pytest.mark.parametrize("text, seconds", [("24h", 86400), ("90m", 5400), ("90min", 5400), ("7d", 604800),
-                                            ("2w", 1209600), ("36", 129600), ("1.5h", 5400), (" 3 days ", 259200)])
-def test_durations(text, seconds):
-    assert parse_duration(text, "--dlq-window") == seconds
-
-
 @pytest.mark.parametrize("text", ["", "0h", "-1h", "soon", "24x", "1h30m"])
-def test_bad_durations_name_the_option(text):
-    with pytest.raises(Undetermined, match="--dlq-window"):
-        parse_duration(text, "--dlq-window")
-
-
-@pytest.mark.parametrize("seconds, said", [(42, "42 s"), (600, "10 min"), (10980, "3 h 3 min"), (86400, "24 h"),
-                                           (90000, "25 h"), (100000, "1 d 3 h"), (604800, "7 d")])
-def test_said_durations(seconds, said):
-    assert say_duration(seconds) == said
+def test_bad_windows_name_the_option(text):
+    with pytest.raises(Undetermined, match="clickhouse.dead_letter_queue.window"):
+        parse_window(text, "clickhouse.dead_letter_queue.window")
 
 
 def test_spreading_part_ranges_over_days():

@@ -50,7 +50,9 @@ def test_events_per_month_match_a_count_of_the_rows(storage):
 def test_events_per_day_cover_thirty_days(storage):
     _, runs = storage
     days = evidence(runs["default"].check(VOLUME), "Events per day")["points"]
-    assert len(days) == 30 and days[-1]["value"] > 0
+    # The 1,000 recent events (2 h to 7 days old) all fall in the last 9 calendar days, whatever the hour
+    # the test runs at; the rounding of each day's share may move the total by a few events.
+    assert len(days) == 30 and sum(p["value"] for p in days[-9:]) == pytest.approx(1000, abs=9)
     assert all(p["value"] == 0 for p in days[:-9])  # nothing older than the planted week (and its edges)
 
 
@@ -71,9 +73,9 @@ def test_parts_near_the_too_many_parts_limit_warn(storage):
 def test_disk_forecast_from_recent_parts(storage):
     dep, runs = storage
     result = runs["default"].check(DISK)
-    if not dep.modern:
+    if not dep.has_system_table("disks"):
         assert result["status"] == "skipped"
-        assert result["summary"].startswith("ClickHouse 18.16.1 has no system.disks (added in 19.15)")
+        assert result["summary"].startswith(f"ClickHouse {dep.version} has no system.disks (added in 19.15)")
         return
     since = "now() - 8 * 86400"
     straddling, planted = dep.execute(

@@ -142,7 +142,7 @@ def test_unreadable_and_non_utf8_config_files(tmp_path):
     ({"timeout": "abc"}, "timeout must be a number"),
     ({"concurrency": "2.5"}, "concurrency must be a whole number"),
     ({"format": ["pdf"]}, "unknown format 'pdf'"),
-    ({"options": ["no-equals-sign"]}, "--option expects CHECK_ID.OPTION=VALUE"),
+    ({"options": ["no-equals-sign"]}, "--set expects CHECK_ID.OPTION=VALUE"),
     ({"postgres_url": "postgres://user:hunter2secret@host:notaport/db"}, "bad URL for postgres"),
 ])
 def test_bad_flags_give_one_line_errors_without_secrets(flags, message):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import pytest
 from markdown_it import MarkdownIt
 
-from posthog_doctor.model import Report
+from posthog_doctor.model import SCHEMA_VERSION, Report
 from tests.conftest import target
 
 EXTRA = Path(__file__).parent / "fixtures" / "extra_checks"
@@ -53,7 +53,7 @@ def test_json_report_validates_against_the_published_schema(doctor):
                           "-Oexample.d.mode=skip")
     report = result.report
     jsonschema.validate(report, SCHEMA)
-    assert report["schema_version"] == "1.0.0" and report["tool"]["name"] == "posthog-doctor"
+    assert report["schema_version"] == SCHEMA_VERSION and report["tool"]["name"] == "posthog-doctor"
     assert report["counts"] == {"ok": 0, "warn": 1, "fail": 1, "error": 1, "skipped": 1}
     assert report["overall"] == "fail" and report["suggested_categories"] == ["Bug"]
     # The model reads back what it wrote: the JSON is the model.

@@ -15,9 +15,9 @@ import subprocess
 import psycopg
 import pytest
 
-from posthog_doctor.checks.postgres._migration import (METADATA_TABLES, MIGRATE_DOCS, MIGRATOR_PLUGIN,
-                                                       metadata_dump_command)
-from tests.conftest import target
+from posthog_doctor.checks.common.docs import MIGRATE_TO_CLICKHOUSE, MIGRATOR_PLUGIN
+from posthog_doctor.checks.postgres.event_volume.migration import METADATA_TABLES, metadata_dump_command
+from tests.conftest import target, unavailable
 from tests.postgres_support import Segment, deployment, partitioned_deployment, scan_counters, true_count
 
 pytestmark = pytest.mark.postgres
@@ -86,8 +86,8 @@ def test_past_the_hard_limit_the_verdict_is_move_to_clickhouse_with_numbers_and_
     links = {link for a in check["advice"] for link in a["links"]}
     assert "Migrator 3000" in advice and "pg_dump" in " ".join(c for a in check["advice"] for c in a["commands"])
     assert "This PostHog is 1.28.0: upgrade it to 1.30.0 first" in advice
-    assert re.search(r"give Postgres at least [\d.]+ GB of memory", advice)
-    assert {MIGRATE_DOCS, MIGRATOR_PLUGIN} <= links
+    assert re.search(r"give Postgres at least [\d.]+ GiB of memory", advice)
+    assert {MIGRATE_TO_CLICKHOUSE, MIGRATOR_PLUGIN} <= links
 
 
 def test_thresholds_are_data_the_config_file_and_flags_override(busy, doctor, tmp_path):
@@ -191,7 +191,7 @@ def test_the_advised_pg_dump_copies_exactly_the_guides_tables(postgres_server):
     """The command in the advice, run for real: it copies the metadata tables, not the events."""
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))
     if not binaries:
-        pytest.skip("no pg_dump in Debian's PostgreSQL folders")
+        unavailable("pg_dump", "not in Debian's PostgreSQL folders (/usr/lib/postgresql/*/bin)")
     dep = deployment(postgres_server, "phd_quiet", QUIET)
     with psycopg.connect(dep.url, autocommit=True) as conn:
         for table in METADATA_TABLES:

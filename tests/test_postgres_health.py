@@ -30,7 +30,7 @@ def evidence(check, title):
 def test_a_healthy_posthog_database(posthog_db, doctor):
     check = run(doctor, posthog_db)
     assert check["status"] == "ok", check["summary"]
-    assert re.match(r"Postgres \d+\.\d+, database phd_postgres_live [\d.]+ MB, \d+ of 100 connections, latest "
+    assert re.match(r"Postgres \d+\.\d+, database phd_postgres_live [\d.]+ (KiB|MiB), \d+ of 100 connections, latest "
                     r"PostHog migration 0171_cohort_description$", check["summary"])
     migrations = {row[0]: row for row in evidence(check, "Django migrations")["rows"]}
     assert migrations["posthog"][1:3] == [3, "0171_cohort_description"] and "ee" in migrations
@@ -92,6 +92,6 @@ def test_an_abandoned_replication_slot_is_found(postgres_server, posthog_db, doc
         finally:
             admin.execute("SELECT pg_drop_replication_slot('phd_abandoned')")
     assert check["status"] == "warn"
-    assert re.search(r"inactive replication slot phd_abandoned holds [\d.]+ (bytes|kB|MB) of WAL", check["summary"])
+    assert re.search(r"inactive replication slot phd_abandoned holds [\d.]+ (B|KiB|MiB) of WAL", check["summary"])
     assert "pg_drop_replication_slot('phd_abandoned')" in check["advice"][0]["commands"][0]
     assert evidence(check, "Replication slots")["rows"][0][:3] == ["phd_abandoned", "physical", False]

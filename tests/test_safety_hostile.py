@@ -43,7 +43,7 @@ def hostile_run(request, posthog, redis_server, tmp_path_factory):  # noqa: F811
     fresh_heartbeats(redis_server)
     out = tmp_path_factory.mktemp("hostile")
     extra = ["--include-payloads"] if request.param != "masked" else []
-    done = run_process("run", *posthog.flags, "--dlq-window", DLQ_WINDOW, "--output", str(out), "--quiet", *extra)
+    done = run_process("run", *posthog.flags, "--set", f"clickhouse.dead_letter_queue.window={DLQ_WINDOW}", "--output", str(out), "--quiet", *extra)
     assert "Traceback" not in done.stderr
     return CliResult(done.returncode, done.stdout, done.stderr, out)
 

@@ -108,8 +108,8 @@ def test_refused_key_is_explained_and_never_printed(doctor, fake_http, status):
     result = doctor("run", *target(posthog_api=fake_http.url), "--api-key", API_KEY, *ONLY)
     check = result.check("system_status")
     assert check["status"] == "error"
-    assert f"answered HTTP {status}: the API key given was refused; it needs an API key whose user is staff" \
-        in check["summary"]
+    assert f"answered HTTP {status}: the API key given was refused (wrong key, or its user may not read this)" \
+        in check["summary"] and "staff" not in check["summary"]  # any user's key reads System Status on self-hosted
     never_in_outputs(result, API_KEY)
 
 

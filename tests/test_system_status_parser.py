@@ -33,7 +33,7 @@ def values(page: StatusPage) -> dict:
 
 
 def findings(page: StatusPage, now: datetime = NOW) -> list[tuple[str, str, str]]:
-    return [(f.id, f.status, f.summary) for f in evaluate(page, Thresholds(), now)]
+    return [(f.key, f.status.value, f.text) for f in evaluate(page, Thresholds(), now)]
 
 
 # --- API responses ---
@@ -218,10 +218,10 @@ def test_thresholds_move_the_verdicts():
     page = parse_status("Clickhouse disk free space\t15 GiB\nClickhouse disk total space\t100 GiB\n"
                         "Redis memory used\t95MB\nRedis 'maxmemory' setting\t100MB\n"
                         "Redis 'maxmemory-policy' setting\tnoeviction")
-    by_id = {f.id: f for f in evaluate(page, Thresholds(), NOW)}
-    assert by_id["clickhouse_disk_0"].status == "warn" and "(15%)" in by_id["clickhouse_disk_0"].summary
+    by_id = {f.key: f for f in evaluate(page, Thresholds(), NOW)}
+    assert by_id["clickhouse_disk_0"].status == "warn" and "(15%)" in by_id["clickhouse_disk_0"].text
     assert by_id["redis_memory"].status == "fail"  # noeviction: writes fail when full
-    relaxed = {f.id: f.status for f in evaluate(page, Thresholds(disk_warn_free_pct=10, redis_memory_warn_pct=99), NOW)}
+    relaxed = {f.key: f.status for f in evaluate(page, Thresholds(disk_warn_free_pct=10, redis_memory_warn_pct=99), NOW)}
     assert relaxed["clickhouse_disk_0"] == "ok" and relaxed["redis_memory"] == "ok"
 
 
@@ -316,7 +316,7 @@ def test_huge_and_non_finite_values_are_kept_as_text_not_judged():
 
 def test_last_ingestion_far_in_the_future_points_at_clocks():
     assert findings(parse_status("Last event ingested\t2026-11-28T09:00:00Z"))[0][2] == \
-        "last event ingested 24.0 h in the future: the clocks of ClickHouse and this machine differ, so its age " \
+        "last event ingested 24 h in the future: the clocks of ClickHouse and this machine differ, so its age " \
         "cannot be judged"
 
 

@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import time
 
-from posthog_doctor.check import Check, Option, ok, verdict
-from posthog_doctor.connectors import ConnectorError
-from posthog_doctor.model import Advice, Item, Values, worst
+from posthog_doctor.check import (Advice, Check, ConnectorError, Context, ErrorKind, Finding, Item, Option, Outcome,
+                                  Redis, Values, conclude, units)
 
-from ..system_status.values import human_age
+from ..common import docs
 
 HEARTBEAT_KEY = "POSTHOG_HEARTBEAT"
 QUEUE_KEY = "celery"
 CLOCK_SKEW_SECONDS = 5
-TROUBLESHOOTING_DOCS = "https://posthog.com/docs/self-host/deploy/troubleshooting"
 
 RESTART = Advice(
     "Restart the Celery worker and read its last log lines. The heartbeat is a scheduled task, so the "
     "scheduler (celery beat: the hobby worker runs with --with-scheduler) must run too.",
     commands=["docker compose restart worker", "docker compose logs --tail 200 worker",
               "kubectl -n posthog rollout restart deployment/posthog-worker"],
-    links=[TROUBLESHOOTING_DOCS])
+    links=[docs.TROUBLESHOOTING])
 SCALE = Advice(
     "The workers are alive but behind: give them more replicas or concurrency, and look in their logs for "
     "slow tasks.", commands=["kubectl -n posthog scale deployment/posthog-worker --replicas=2"],
-    links=[TROUBLESHOOTING_DOCS])
+    links=[docs.TROUBLESHOOTING])
 
 
 class CeleryWorkers(Check):
@@ -48,31 +46,30 @@ class CeleryWorkers(Check):
         "queue_fail": Option(10000, "fail when the celery queue holds more tasks than this"),
     }
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         o = ctx.options
-        findings: list[tuple[str, str]] = []  # (status, sentence)
-        advice: list[Advice] = []
+        findings: list[Finding] = []
 
         age, heartbeat_said = self._heartbeat_age(ctx.redis)
         if age is None:
-            findings.append(("fail", heartbeat_said))
+            findings.append(Finding.fail(heartbeat_said, RESTART))
         elif age < -CLOCK_SKEW_SECONDS:
-            findings.append(("warn", f"the heartbeat is {-age:.0f} s in the future: the clocks of the worker and "
-                                     "this machine differ, so its age cannot be judged"))
+            findings.append(Finding.warn(f"the heartbeat is {-age:.0f} s in the future: the clocks of the worker and "
+                                         "this machine differ, so its age cannot be judged", RESTART))
         elif age >= o["offline_seconds"]:
-            findings.append(("fail", f"workers offline: last heartbeat {human_age(age)} ago (offline after "
-                                     f"{o['offline_seconds']:g} s)"))
+            findings.append(Finding.fail(f"workers offline: last heartbeat {units.duration(age)} ago (offline after "
+                                         f"{o['offline_seconds']:g} s)", RESTART))
         elif age >= o["late_seconds"]:
-            findings.append(("warn", f"heartbeat late: {human_age(age)} old (it is written every 10 s)"))
-        if findings:
-            advice.append(RESTART)
+            findings.append(Finding.warn(f"heartbeat late: {units.duration(age)} old (it is written every 10 s)",
+                                         RESTART))
 
         depth, depth_said = self._queue_depth(ctx.redis)
         level = next((lv for lv in ("fail", "warn") if depth is not None and depth > o[f"queue_{lv}"]), None)
         if level is not None:
-            findings.append((level, f"{depth:,} tasks waiting in the celery queue (more than {o[f'queue_{level}']:,})"))
-            if not advice:  # a fresh heartbeat: the workers are alive but behind
-                advice.append(SCALE)
+            # A fresh heartbeat with a long queue: the workers are alive but behind.
+            found = Finding.fail if level == "fail" else Finding.warn
+            findings.append(found(f"{depth:,} tasks waiting in the celery queue (more than {o[f'queue_{level}']:,})",
+                                  *([] if findings else [SCALE])))
 
         evidence = [Values("Celery", [
             Item("Heartbeat age (s)", None if age is None else round(age), "heartbeat_age_seconds"),
@@ -81,21 +78,16 @@ class CeleryWorkers(Check):
         ])]
         queue_text = f"{depth:,} tasks queued" if depth is not None else depth_said
         metrics = {"heartbeat_age_seconds": age, "queue_depth": depth}  # compared by `diff` after a fix
-        if not findings:
-            return ok(f"workers alive: heartbeat {human_age(age)} old, {queue_text}", evidence=evidence, metrics=metrics)
-        status = worst(s for s, _ in findings)
-        summary = "; ".join(text for _, text in findings)
-        if level is None:
-            summary += f" ({queue_text})"
-        return verdict(status, summary, evidence=evidence, advice=advice, metrics=metrics)
+        return conclude(findings, f"workers alive: heartbeat {units.duration(age)} old, {queue_text}",
+                        evidence=evidence, metrics=metrics, suffix="" if level else f" ({queue_text})")
 
     @staticmethod
-    def _heartbeat_age(redis) -> tuple[float | None, str]:
+    def _heartbeat_age(redis: Redis) -> tuple[float | None, str]:
         """(age in seconds, what the key holds in words); age None means no usable heartbeat."""
         try:
             raw = redis.get(HEARTBEAT_KEY)
         except ConnectorError as exc:
-            if exc.kind != "wrong_type":
+            if exc.kind != ErrorKind.WRONG_TYPE:
                 raise
             return None, f"{HEARTBEAT_KEY} holds a {redis.type(HEARTBEAT_KEY)}, not the Unix time the workers write"
         if raw is None:
@@ -108,11 +100,11 @@ class CeleryWorkers(Check):
         return time.time() - written, f"written at Unix time {written:.0f}"
 
     @staticmethod
-    def _queue_depth(redis) -> tuple[int | None, str]:
+    def _queue_depth(redis: Redis) -> tuple[int | None, str]:
         try:
             return redis.llen(QUEUE_KEY), ""
         except ConnectorError as exc:
-            if exc.kind != "wrong_type":
+            if exc.kind != ErrorKind.WRONG_TYPE:
                 raise
             return None, f"the {QUEUE_KEY!r} key is a {redis.type(QUEUE_KEY)}, not Celery's list"
 

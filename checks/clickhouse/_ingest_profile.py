@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from posthog_doctor.check import Query
+from posthog_doctor.check import Context, Query
 
 from ._common import DAY, HOUR, SERVER_NOW, as_int, server_now
 
@@ -40,16 +40,17 @@ class IngestProfile:
         return self.total / (PREVIOUS_DAYS * 24 + 1)
 
     @property
-    def silence_seconds(self) -> int | None:
-        return self.server_now - self.newest if self.newest else None
+    def silence_seconds(self) -> int:
+        """Seconds since the newest arrival; 0 when none arrived in the scan (look at `newest` first)."""
+        return self.server_now - self.newest if self.newest else 0
 
 
-def ingest_profile(ctx, max_rows_to_read: int) -> IngestProfile:
+def ingest_profile(ctx: Context, max_rows_to_read: int) -> IngestProfile:
     """The profile of this run (computed by whichever check asks first)."""
     return ctx.shared(f"clickhouse.ingest_profile:{max_rows_to_read}", lambda: _read(ctx, max_rows_to_read))
 
 
-def _read(ctx, max_rows_to_read: int) -> IngestProfile:
+def _read(ctx: Context, max_rows_to_read: int) -> IngestProfile:
     result = ctx.clickhouse.query(PROFILE, {
         "lookback_seconds": PREVIOUS_DAYS * DAY + HOUR,
         # Events whose own timestamp is older than this are not looked at (imports of old data).

@@ -8,18 +8,17 @@ not in the growth figure; the report says how much of the data that leaves out.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, Query, Skip, fail, ok, warn
-from posthog_doctor.connectors.base import MissingObject
-from posthog_doctor.model import Advice, Table, worst
+from posthog_doctor.check import (Advice, Check, Context, Finding, MissingObject, Option, Outcome, Query, Skip, Table,
+                                  conclude, units)
 
-from ._common import DAY, SERVER_NOW, as_int, pct, server_now, size
+from ..common import docs
+from ._common import DAY, SERVER_NOW, as_int, pct, server_now
 from ._spread import spread_over_days
 
 SPACE = Query.from_file(__file__, "disk_space.sql", "clickhouse")
 USAGE = Query.from_file(__file__, "disk_usage.sql", "clickhouse")
 GROWTH = Query.from_file(__file__, "disk_growth.sql", "clickhouse")
 UNLIMITED = 2 ** 62  # object-storage disks report no real capacity (0 or about 2**64)
-RESIZE_DOCS = "https://posthog.com/docs/runbook/services/clickhouse/resize-disk"
 
 
 class Disk(Check):
@@ -41,7 +40,7 @@ class Disk(Check):
     }
     queries = (SPACE, USAGE, GROWTH, SERVER_NOW)
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         try:
             disks = ctx.clickhouse.query(SPACE).dicts()
         except MissingObject:
@@ -65,18 +64,14 @@ class Disk(Check):
         soonest = min((r[6] for r in rows if r[6] is not None), default=None)
         metrics = {"disk_min_free_pct": least_free, "disk_days_until_full": soonest,
                    "disk_growth_bytes_per_day": round(sum(growth.values()), 1)}
-        if not findings:
-            forecast = f"; {say_days(soonest)} at the current growth" if soonest is not None else ""
-            return ok(f"{len(rows)} disk{'s' if len(rows) != 1 else ''}, the fullest with {least_free:g}% free"
-                      f"{forecast}", evidence=evidence, metrics=metrics)
-        status = worst(s for s, _ in findings)
-        advice = [Advice("Free space on ClickHouse's volume (resize it, or lower the retention of large tables) "
-                         "before it fills: a full disk stops ingestion and merges.", links=[RESIZE_DOCS])]
-        verdict = fail if status.value == "fail" else warn
-        return verdict("; ".join(text for _, text in findings), evidence=evidence, advice=advice, metrics=metrics)
+        forecast = f"; {say_days(soonest)} at the current growth" if soonest is not None else ""
+        healthy = f"{len(rows)} disk{'s' if len(rows) != 1 else ''}, the fullest with {least_free:g}% free{forecast}"
+        return conclude(findings, healthy, evidence=evidence, metrics=metrics, advice=[Advice(
+            "Free space on ClickHouse's volume (resize it, or lower the retention of large tables) before it fills: "
+            "a full disk stops ingestion and merges.", links=[docs.CLICKHOUSE_RESIZE_DISK])])
 
     @staticmethod
-    def _daily_growth(ctx, days: int) -> dict[str, float]:
+    def _daily_growth(ctx: Context, days: int) -> dict[str, float]:
         now = server_now(ctx)
         since = now - days * DAY
         per_disk: dict[str, list] = {}
@@ -86,21 +81,21 @@ class Disk(Check):
                 for disk, ranges in per_disk.items()}
 
     @staticmethod
-    def _judge(disk: dict, growth: float, usage: dict, o) -> tuple[tuple[str, str] | None, list]:
+    def _judge(disk: dict, growth: float, usage: dict, o) -> tuple[Finding | None, list]:
         name, free, total = disk["name"], as_int(disk["free_space"]), as_int(disk["total_space"])
         used, timed = as_int(usage.get("used_bytes")), as_int(usage.get("timed_bytes"))
         if not total or total >= UNLIMITED:
-            return None, [name, disk["path"], "—", "unlimited", 100.0, size(growth), None, size(used),
+            return None, [name, disk["path"], "—", "unlimited", 100.0, units.size(growth), None, units.size(used),
                           pct(timed, used)]
         free_pct = pct(free, total)
         days_left = round(free / growth, 1) if growth > 0 else None
-        row = [name, disk["path"], size(free), size(total), free_pct, size(growth), days_left, size(used),
+        row = [name, disk["path"], units.size(free), units.size(total), free_pct, units.size(growth), days_left, units.size(used),
                pct(timed, used)]
-        when = f", {say_days(days_left)} at {size(growth)} a day" if days_left is not None else ""
+        when = f", {say_days(days_left)} at {units.size(growth)} a day" if days_left is not None else ""
         if free_pct < o["fail_free_pct"] or (days_left is not None and days_left < o["fail_days"]):
-            return ("fail", f"disk {name} has {free_pct:g}% free ({size(free)}){when}"), row
+            return Finding.fail(f"disk {name} has {free_pct:g}% free ({units.size(free)}){when}"), row
         if free_pct < o["warn_free_pct"] or (days_left is not None and days_left < o["warn_days"]):
-            return ("warn", f"disk {name} has {free_pct:g}% free ({size(free)}){when}"), row
+            return Finding.warn(f"disk {name} has {free_pct:g}% free ({units.size(free)}){when}"), row
         return None, row
 
 

@@ -12,10 +12,11 @@ import calendar
 import re
 from datetime import datetime, timezone
 
-from posthog_doctor.check import Check, Option, Query, Skip, fail, ok, warn
-from posthog_doctor.model import Advice, Item, Point, Series, Table, Values
+from posthog_doctor.check import (Advice, Check, Context, Item, Option, Outcome, Point, Query, Series, Skip, Table,
+                                  Values, fail, ok, units, warn)
 
-from ._common import DAY, SERVER_NOW, TABLES, as_int, day_label, events_data_table, server_now, size, utc
+from ..common import docs
+from ._common import DAY, SERVER_NOW, as_int, day_label, events_data_table, server_now
 from ._spread import spread_over_days
 
 MONTHS = Query.from_file(__file__, "volume_months.sql", "clickhouse")
@@ -23,7 +24,6 @@ DAYS = Query.from_file(__file__, "volume_days.sql", "clickhouse")
 PRESSURE = Query.from_file(__file__, "parts_pressure.sql", "clickhouse")
 LIMITS = Query.from_file(__file__, "merge_tree_limits.sql", "clickhouse")
 _MONTH = re.compile(r"^(\d{4})(\d{2})$")
-PARTS_DOCS = "https://posthog.com/docs/runbook/services/clickhouse/debugging-load"
 
 
 class EventVolume(Check):
@@ -40,9 +40,9 @@ class EventVolume(Check):
         "days": Option(30, "how many days the per-day estimate covers"),
         "parts_warn_fraction": Option(0.8, "warn when a partition has this share of parts_to_delay_insert"),
     }
-    queries = (TABLES, SERVER_NOW, MONTHS, DAYS, PRESSURE, LIMITS)
+    queries = (SERVER_NOW, MONTHS, DAYS, PRESSURE, LIMITS)
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         table = events_data_table(ctx)
         if table is None:
             raise Skip(f"no events table in database {ctx.clickhouse.database!r}: see the schema check")
@@ -69,7 +69,7 @@ class EventVolume(Check):
         return outcome
 
     @staticmethod
-    def _days(ctx, where, now: int, count: int) -> list[tuple[int, float]]:
+    def _days(ctx: Context, where, now: int, count: int) -> list[tuple[int, float]]:
         today = now - now % DAY
         since = today - (count - 1) * DAY
         ranges = [(r["range_start"], r["range_end"], as_int(r["stored_rows"]))
@@ -85,8 +85,8 @@ class EventVolume(Check):
         return Values("Events stored", [
             Item("Events stored (rows in active parts)", rows, "stored_rows"),
             Item("Months (partitions)", len(months), "partitions"),
-            Item("Compressed", size(compressed), "compressed"),
-            Item("Uncompressed", size(uncompressed), "uncompressed"),
+            Item("Compressed", units.size(compressed), "compressed"),
+            Item("Uncompressed", units.size(uncompressed), "uncompressed"),
             Item("Compression ratio", round(uncompressed / compressed, 1) if compressed else None, "ratio"),
             Item(f"Events, last {len(days)} days (estimate)", round(sum(v for _, v in days)), "recent_days"),
             Item("Last complete month vs the one before (%)", trend.get("growth_pct"), "growth_pct"),
@@ -99,9 +99,9 @@ class EventVolume(Check):
         rows = []
         for m in months:
             compressed, uncompressed = as_int(m["compressed_bytes"]), as_int(m["uncompressed_bytes"])
-            rows.append([str(m["partition"]), as_int(m["stored_rows"]), size(compressed), size(uncompressed),
+            rows.append([str(m["partition"]), as_int(m["stored_rows"]), units.size(compressed), units.size(uncompressed),
                          round(uncompressed / compressed, 1) if compressed else None, as_int(m["parts"]),
-                         utc(as_int(m["first_event"])), utc(as_int(m["last_event"]))])
+                         units.utc(as_int(m["first_event"])), units.utc(as_int(m["last_event"]))])
         return Table("Events per month (partition)", ["Month", "Events", "Compressed", "Uncompressed", "Ratio",
                                                       "Active parts", "First event", "Last event"], rows)
 
@@ -114,7 +114,7 @@ class EventVolume(Check):
         advice = [Advice("Many small parts come from many small inserts or merges that cannot keep up: check "
                          "ClickHouse's CPU and disk load and the merges in system.merges; inserts are delayed at "
                          f"parts_to_delay_insert ({delay}) and rejected with 'Too many parts' at "
-                         f"parts_to_throw_insert ({throw}).", links=[PARTS_DOCS])]
+                         f"parts_to_throw_insert ({throw}).", links=[docs.CLICKHOUSE_LOAD])]
         if throw and parts >= throw:
             return fail(f"{where} has {parts} active parts, at ClickHouse's limit of {throw}: inserts fail with "
                         "'Too many parts'", evidence=evidence, advice=advice)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from posthog_doctor.check import Check, Option, Query, Skip, fail, ok, warn
-from posthog_doctor.connectors.base import ConnectorError
-from posthog_doctor.model import Advice, Item, Point, Series, Table, Values
+from posthog_doctor.check import (Advice, Check, ConnectorError, Context, Evidence, Item, Option, Outcome, Point, Query,
+                                  Series, Skip, Table, Values, fail, ok, units, warn)
 
-from ._common import HOUR, TABLES, as_int, day_label, events_data_table, minute_label, say_duration, tables, utc
+from ..common import docs
+from ._common import HOUR, as_int, day_label, events_data_table, minute_label, tables
 from ._ingest_profile import PREVIOUS_DAYS, IngestProfile, ingest_profile
 from ._ingest_profile import QUERIES as PROFILE_QUERIES
 
@@ -25,14 +25,12 @@ CONSUMERS = Query.from_file(__file__, "kafka_consumers.sql", "clickhouse")
 CONSUMERS_SINCE = (23, 8)  # system.kafka_consumers appeared in ClickHouse 23.8
 _VIEW_TARGET = re.compile(r"\bTO\s+(?:`?\w+`?\.)?`?(\w+)`?", re.I)
 
-LAG_DOCS = "https://posthog.com/docs/runbook/services/plugin-server/ingestion-lag"
-KAFKA_ENGINE_DOCS = "https://posthog.com/docs/self-host/runbook/clickhouse/kafka-engine"
 RESTART_ADVICE = Advice(
     "Restart the ingestion pods (the plugin server): it is safe and loses no data, since unprocessed events "
     "wait in Kafka. Then check the plugin server's logs and the dead letter queue check.",
     commands=["docker compose restart plugins   # hobby",
               "kubectl rollout restart deployment/posthog-plugins -n posthog   # Helm"],
-    links=[LAG_DOCS])
+    links=[docs.INGESTION_LAG])
 RECREATE_ADVICE = Advice(
     "If ClickHouse itself is not consuming from Kafka, recreate the Kafka table and its materialized view: "
     "save both definitions, drop the view, then the Kafka table, and create them again in reverse order "
@@ -40,7 +38,7 @@ RECREATE_ADVICE = Advice(
     commands=["SHOW CREATE TABLE kafka_events_json", "SHOW CREATE TABLE events_json_mv",
               "DROP VIEW events_json_mv", "DROP TABLE kafka_events_json",
               "-- then run the two saved CREATE statements: kafka_events_json first, events_json_mv second"],
-    links=[LAG_DOCS, KAFKA_ENGINE_DOCS])
+    links=[docs.INGESTION_LAG, docs.KAFKA_ENGINE])
 
 
 @dataclass
@@ -68,9 +66,9 @@ class Ingestion(Check):
         "drop_pct": Option(20.0, "warn when the last hour had less than this share of the usual traffic"),
         "events_max_rows_to_read": Option(300_000_000, "read budget of the scan of recent events"),
     }
-    queries = (TABLES, *PROFILE_QUERIES, STORED, KAFKA_PATH, CONSUMERS)
+    queries = (*PROFILE_QUERIES, STORED, KAFKA_PATH, CONSUMERS)
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         o = ctx.options
         present = tables(ctx)
         if "events" not in present:
@@ -81,15 +79,12 @@ class Ingestion(Check):
         path = self._kafka_path(ctx, present)
         consumers, consumer_note = self._consumers(ctx)
         path.problems += consumer_problems(consumers or [], profile.server_now, o["stall_minutes"] * 60)
-        evidence = [self._overview(profile, stored),
-                    self._per_minute(profile),
-                    self._same_hour(profile),
-                    Table("Kafka -> ClickHouse path", ["Table", "Engine", "Feeds / writes to", "Note"], path.rows,
-                          note="; ".join(path.problems))]
+        evidence: list[Evidence] = [
+            self._overview(profile, stored), self._per_minute(profile), self._same_hour(profile),
+            Table("Kafka -> ClickHouse path", ["Table", "Engine", "Feeds / writes to", "Note"], path.rows,
+                  note="; ".join(n for n in (*path.problems, consumer_note) if n))]
         if consumers:
             evidence.append(self._consumer_table(consumers))
-        elif consumer_note:
-            evidence[-1].note = "; ".join(n for n in (evidence[-1].note, consumer_note) if n)
         outcome = self._verdict(profile, as_int(stored.get("stored_rows")), path, o, evidence)
         outcome.metrics.update({k: v for k, v in {
             "ingestion_silence_minutes": round(profile.silence_seconds / 60, 1) if profile.newest else None,
@@ -100,7 +95,7 @@ class Ingestion(Check):
     # -- reading --
 
     @staticmethod
-    def _kafka_path(ctx, present) -> KafkaPath:
+    def _kafka_path(ctx: Context, present) -> KafkaPath:
         found = {r["name"]: r for r in ctx.clickhouse.query(KAFKA_PATH, {"database": ctx.clickhouse.database}).dicts()}
         rows, problems = [], []
         source = "kafka_events_json" if "kafka_events_json" in found or "kafka_events" not in found else "kafka_events"
@@ -125,7 +120,7 @@ class Ingestion(Check):
         return KafkaPath(rows, problems)
 
     @staticmethod
-    def _consumers(ctx) -> tuple[list[dict] | None, str]:
+    def _consumers(ctx: Context) -> tuple[list[dict] | None, str]:
         version = tuple(int(p) for p in re.findall(r"\d+", ctx.probe("clickhouse").version or "")[:2])
         if version and version < CONSUMERS_SINCE:
             return None, f"Kafka consumer state needs ClickHouse 23.8+ (this is {ctx.probe('clickhouse').version})"
@@ -141,23 +136,23 @@ class Ingestion(Check):
         return Table("Kafka consumers (system.kafka_consumers)",
                      ["Table", "Consumer", "Last poll", "Last commit", "Messages read", "In use", "Exceptions",
                       "Last exception at", "Last exception"],
-                     [[r["table"], r["consumer_id"], utc(as_int(r["last_poll"])), utc(as_int(r["last_commit"])),
+                     [[r["table"], r["consumer_id"], units.utc(as_int(r["last_poll"])), units.utc(as_int(r["last_commit"])),
                        as_int(r["messages_read"]), bool(as_int(r["in_use"])), as_int(r["exceptions"]),
-                       utc(as_int(r["last_exception_at"])), r["last_exception"]] for r in consumers])
+                       units.utc(as_int(r["last_exception_at"])), r["last_exception"]] for r in consumers])
 
     # -- reporting --
 
     @staticmethod
     def _overview(p: IngestProfile, stored: dict) -> Values:
         return Values("Ingestion", [
-            Item("Newest event arrival (_timestamp)", utc(p.newest) if p.newest else "none in 7 days", "newest"),
+            Item("Newest event arrival (_timestamp)", units.utc(p.newest) if p.newest else "none in 7 days", "newest"),
             Item("Silence (minutes)", round(p.silence_seconds / 60) if p.newest else None, "silence_minutes"),
             Item("Events, last hour", p.last_hour, "last_hour"),
             Item("Events in this hour, median of the previous 7 days", p.typical_hour, "typical_hour"),
             Item("Events per hour, average of the last 7 days", round(p.hourly_rate, 1), "hourly_rate"),
             Item("Events, last 24 h", p.last_day, "last_day"),
             Item("Events stored (rows in active parts)", as_int(stored.get("stored_rows")), "stored_rows"),
-            Item("Newest part of the events table written", utc(as_int(stored.get("newest_part"))), "newest_part"),
+            Item("Newest part of the events table written", units.utc(as_int(stored.get("newest_part"))), "newest_part"),
         ], note=f"partial: {p.partial_reason}" if p.partial_reason else "")
 
     @staticmethod
@@ -191,7 +186,7 @@ class Ingestion(Check):
         silence = p.silence_seconds
         expected = p.hourly_rate * silence / HOUR
         if silence >= stall:
-            said = (f"no event arrived for {say_duration(silence)} (newest {utc(p.newest)}); about "
+            said = (f"no event arrived for {units.duration(silence)} (newest {units.utc(p.newest)}); about "
                     f"{expected:,.0f} were expected at the last 7 days' rate{path_text}{partial}")
             if expected >= o["min_expected_events"] and not partial:
                 return fail(said, evidence=evidence, advice=advice)
@@ -202,7 +197,7 @@ class Ingestion(Check):
             return warn(f"{p.last_hour:,} events in the last hour, {100 * p.last_hour / typical:.0f}% of the usual "
                         f"{typical:,.0f} for this hour{path_text}{partial}", evidence=evidence, advice=advice,
                         partial=bool(partial))
-        summary = (f"events are arriving: newest {say_duration(silence)} ago, {p.last_hour:,} in the last hour "
+        summary = (f"events are arriving: newest {units.duration(silence)} ago, {p.last_hour:,} in the last hour "
                    f"(usually {typical:,.0f}){partial}")
         if path.problems:
             return warn(summary + path_text, evidence=evidence, advice=[RECREATE_ADVICE], partial=bool(partial))
@@ -216,7 +211,7 @@ def consumer_problems(consumers: list[dict], now: int, stall_seconds: int) -> li
     for c in consumers:
         name = f"{c['table']} consumer {c['consumer_id']}"
         if as_int(c["exceptions"]) and now - as_int(c["last_exception_at"]) < HOUR:
-            problems.append(f"{name} failed at {utc(as_int(c['last_exception_at']))}: {str(c['last_exception'])[:200]}")
+            problems.append(f"{name} failed at {units.utc(as_int(c['last_exception_at']))}: {str(c['last_exception'])[:200]}")
         if as_int(c["in_use"]) and now - as_int(c["last_poll"]) >= stall_seconds:
-            problems.append(f"{name} last polled Kafka at {utc(as_int(c['last_poll']))}")
+            problems.append(f"{name} last polled Kafka at {units.utc(as_int(c['last_poll']))}")
     return problems

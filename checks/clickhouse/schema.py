@@ -11,14 +11,12 @@ from pathlib import Path
 
 import yaml
 
-from posthog_doctor.check import Check, Option, Query, ok, verdict
-from posthog_doctor.model import Advice, Table, worst
+from posthog_doctor.check import Advice, Check, Context, Finding, Option, Outcome, Query, Status, Table, conclude, worst
 
-from ._common import TABLES, as_int, tables
+from ..common import docs
+from ._common import as_int, tables
 
 REPLICAS = Query.from_file(__file__, "replicas.sql", "clickhouse")
-MIGRATION_DOCS = "https://posthog.com/docs/self-host/deploy/troubleshooting"
-REPLICATION_DOCS = "https://posthog.com/docs/self-host/runbook/clickhouse/sharding-and-replication"
 
 
 @dataclass(frozen=True)
@@ -36,6 +34,16 @@ def load_requirements(path: Path = Path(__file__).with_name("pipeline_tables.yam
 
 
 REQUIREMENTS = load_requirements()
+MIGRATIONS = Advice("Missing tables usually mean migrations did not finish: look at the migrate job or the web "
+                    "container's start-up logs, fix the failing migration and rerun it.", links=[docs.TROUBLESHOOTING])
+REPLICATION = Advice("A read-only replica has lost its ZooKeeper/Keeper session and refuses inserts: check "
+                     "ZooKeeper's health and ClickHouse's logs; a long replication queue means the replicas cannot "
+                     "fetch or merge parts fast enough.", links=[docs.CLICKHOUSE_REPLICATION])
+
+
+def wrong_database(database: str) -> Advice:
+    return Advice(f"No PostHog table is in {database!r}: is this PostHog's database (CLICKHOUSE_DATABASE; hobby and "
+                  "Helm use 'posthog')?", links=[docs.ENV_VARS])
 
 
 class Schema(Check):
@@ -52,11 +60,12 @@ class Schema(Check):
         "queue_warn": Option(100, "warn when a replica's replication queue holds more entries than this"),
         "delay_warn_seconds": Option(300, "warn when a replica is this many seconds behind"),
     }
-    queries = (TABLES, REPLICAS)
+    queries = (REPLICAS,)
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         present = tables(ctx)
-        findings, rows = [], []
+        database = ctx.clickhouse.database
+        missing, rows = [], []
         for req in REQUIREMENTS:
             if req.when and req.when not in present:
                 continue
@@ -64,41 +73,25 @@ class Schema(Check):
             shown = ", ".join(f"{n} ({present[n]})" for n in found) or "missing"
             rows.append([" or ".join(req.any_of), shown, req.role])
             if not found:
-                findings.append((req.severity, f"{' or '.join(req.any_of)} missing"))
-        replicas = ctx.clickhouse.query(REPLICAS, {"database": ctx.clickhouse.database}).dicts()
-        findings += self._replica_findings(replicas, ctx.options)
-        evidence = [Table(f"PostHog's tables in database {ctx.clickhouse.database!r}", ["Needed", "Found", "Role"],
+                missing.append(Finding(Status(req.severity), f"{' or '.join(req.any_of)} missing", (MIGRATIONS,)))
+        if missing and not present.keys() & {"events", "sharded_events", "events_dead_letter_queue"}:
+            # Nothing of PostHog's here: the likeliest cause is the wrong database, so say that first.
+            missing = [Finding(worst(f.status for f in missing), f"no PostHog table in database {database!r}: wrong "
+                               f"database? ({'; '.join(f.text for f in missing)})", (wrong_database(database), MIGRATIONS))]
+        replicas = ctx.clickhouse.query(REPLICAS, {"database": database}).dicts()
+        evidence = [Table(f"PostHog's tables in database {database!r}", ["Needed", "Found", "Role"],
                           rows, note=f"{len(present)} tables and views in the database"),
                     self._replica_table(replicas)]
         metrics = {"missing_tables": sum(1 for r in rows if r[1] == "missing"),
                    "readonly_replicas": sum(1 for r in replicas
                                             if as_int(r["is_readonly"]) or as_int(r["is_session_expired"])),
                    "max_replication_queue": max((as_int(r["queue_size"]) for r in replicas), default=0)}
-        if not findings:
-            cluster = f"; {len(replicas)} replicated tables, all writable" if replicas else "; no replicated tables"
-            return ok(f"all {len(rows)} tables the pipeline needs exist{cluster}", evidence=evidence, metrics=metrics)
-        advice = []
-        if any("missing" in text for _, text in findings):
-            hint = ("" if {"events", "sharded_events"} & set(present) else
-                    f" No PostHog table is in {ctx.clickhouse.database!r}: is this PostHog's database "
-                    "(CLICKHOUSE_DATABASE; hobby and Helm use 'posthog')?")
-            advice.append(Advice("Missing tables usually mean migrations did not finish: look at the migrate job or "
-                                 "the web container's start-up logs, fix the failing migration and rerun it." + hint,
-                                 links=[MIGRATION_DOCS]))
-        if replicas and any("replica" in text for _, text in findings):
-            advice.append(Advice("A read-only replica has lost its ZooKeeper/Keeper session and refuses inserts: check "
-                                 "ZooKeeper's health and ClickHouse's logs; a long replication queue means the "
-                                 "replicas cannot fetch or merge parts fast enough.", links=[REPLICATION_DOCS]))
-        status = worst(s for s, _ in findings)
-        summary = "; ".join(t for _, t in findings)
-        if not present.keys() & {"events", "sharded_events", "events_dead_letter_queue"}:
-            # Nothing of PostHog's here: the likeliest cause is the wrong database, so say that first.
-            summary = (f"no PostHog table in database {ctx.clickhouse.database!r}: wrong database? "
-                       f"({summary})")
-        return verdict(status, summary, evidence=evidence, advice=advice, metrics=metrics)
+        cluster = f"; {len(replicas)} replicated tables, all writable" if replicas else "; no replicated tables"
+        return conclude(missing + self._replica_findings(replicas, ctx.options),
+                        f"all {len(rows)} tables the pipeline needs exist{cluster}", evidence=evidence, metrics=metrics)
 
     @staticmethod
-    def _replica_findings(replicas, o) -> list[tuple[str, str]]:
+    def _replica_findings(replicas, o) -> list[Finding]:
         readonly = [r["table"] for r in replicas if as_int(r["is_readonly"]) or as_int(r["is_session_expired"])]
         backlog = [f"{r['table']} ({as_int(r['queue_size'])})" for r in replicas
                    if as_int(r["queue_size"]) > o["queue_warn"]]
@@ -107,13 +100,14 @@ class Schema(Check):
         down = [r["table"] for r in replicas if as_int(r["active_replicas"]) < as_int(r["total_replicas"])]
         findings = []
         if readonly:
-            findings.append(("fail", f"read-only replica of {', '.join(readonly[:5])}"))
+            findings.append(Finding.fail(f"read-only replica of {', '.join(readonly[:5])}", REPLICATION))
         if backlog:
-            findings.append(("warn", f"replication queue above {o['queue_warn']}: {', '.join(backlog[:5])}"))
+            findings.append(Finding.warn(f"replication queue above {o['queue_warn']}: {', '.join(backlog[:5])}",
+                                         REPLICATION))
         if behind:
-            findings.append(("warn", f"replica behind: {', '.join(behind[:5])}"))
+            findings.append(Finding.warn(f"replica behind: {', '.join(behind[:5])}", REPLICATION))
         if down:
-            findings.append(("warn", f"inactive replicas of {', '.join(down[:5])}"))
+            findings.append(Finding.warn(f"inactive replicas of {', '.join(down[:5])}", REPLICATION))
         return findings
 
     @staticmethod

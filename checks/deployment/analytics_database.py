@@ -6,16 +6,11 @@ in Postgres (deprecated) or ClickHouse; the answer decides which checks and whic
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, ok, undetermined, warn
-from posthog_doctor.checks.postgres._events_table import BOUNDS_QUERY
-from posthog_doctor.checks.postgres._plan import explained
-from posthog_doctor.model import Advice, Table
+from posthog_doctor.check import Advice, Check, Context, Option, Outcome, Table, explained, ok, undetermined, warn
 
-from ._signals import CLICKHOUSE, CLICKHOUSE_TABLES_QUERY, POSTGRES, BackendVerdict, analytics_backend
-
-MIGRATE_DOCS = "https://posthog.com/docs/self-host/migrate-from-postgres-to-clickhouse"
-COMPARISON_DOCS = "https://posthog.com/docs/self-host/postgres-vs-clickhouse"
-ENV_DOCS = "https://posthog.com/docs/self-host/configure/environment-variables"
+from ..common import docs
+from ..common.analytics_backend import CLICKHOUSE, CLICKHOUSE_TABLES_QUERY, POSTGRES, BackendVerdict, analytics_backend
+from ..common.events_table import BOUNDS_QUERY
 
 
 class AnalyticsDatabase(Check):
@@ -32,7 +27,7 @@ class AnalyticsDatabase(Check):
     }
     queries = (CLICKHOUSE_TABLES_QUERY, explained(BOUNDS_QUERY), BOUNDS_QUERY)
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         verdict = analytics_backend(ctx, ctx.options["recent_days"])
         evidence = [signals_table(verdict)]
         if not verdict.strong:
@@ -40,6 +35,7 @@ class AnalyticsDatabase(Check):
         if verdict.disagree:
             return self._disagreement(verdict, evidence)
         database = verdict.backend
+        assert database is not None  # strong signals that do not disagree point to one database
         agreeing = verdict.pointing_to(database)
         summary = (f"events live in {database} (the only signal read: {agreeing[0].source})" if len(agreeing) == 1
                    else f"events live in {database}: {len(agreeing)} signals agree ({_sources(agreeing)})")
@@ -48,28 +44,28 @@ class AnalyticsDatabase(Check):
         return ok(summary + "; Postgres-backed PostHog is deprecated", evidence=evidence, advice=[Advice(
             "PostHog on Postgres is deprecated and slows down as event volume grows: postgres.event_volume says "
             "whether this deployment's volume calls for ClickHouse now. Moving needs PostHog 1.29.0 or later "
-            "(1.30.0 recommended) on both the old and the new instance.", links=[MIGRATE_DOCS, COMPARISON_DOCS])])
+            "(1.30.0 recommended) on both the old and the new instance.", links=[docs.MIGRATE_TO_CLICKHOUSE, docs.POSTGRES_VS_CLICKHOUSE])])
 
-    def _unknown(self, verdict: BackendVerdict, evidence):
+    def _unknown(self, verdict: BackendVerdict, evidence) -> Outcome:
         hints = "; ".join(f"{s.source} suggests {s.points_to}" for s in verdict.weak)
         summary = "could not tell where events live: " + (f"only weak hints ({hints})" if hints else
                                                            "no signal could be read")
         return undetermined(summary, evidence=evidence, advice=[Advice(
-            "Give the doctor more to go on: a personal API key of a staff user (--api-key) lets it read System "
+            "Give the doctor more to go on: a personal API key (--api-key) lets it read System "
             "Status, and the ClickHouse and Postgres URLs PostHog itself uses let it look where the events are.")])
 
-    def _disagreement(self, verdict: BackendVerdict, evidence):
+    def _disagreement(self, verdict: BackendVerdict, evidence) -> Outcome:
         sides = "; ".join(f"{db}: {_sources(verdict.pointing_to(db))}" for db in (CLICKHOUSE, POSTGRES))
         advice = [Advice(
             "The web app's setting and the data do not match. ClickHouse is used only when PRIMARY_DB=clickhouse "
             "and the enterprise (ee) image runs; check PRIMARY_DB on every PostHog container (web, worker, "
-            "plugins): they must agree.", links=[ENV_DOCS])]
+            "plugins): they must agree.", links=[docs.ENV_VARS])]
         arriving = [s for s in verdict.pointing_to(POSTGRES) if s.source.startswith("Postgres")]
         if arriving:
             advice.insert(0, Advice(
                 "Events are still arriving in Postgres. Mid-migration this is expected: the old Postgres-backed "
                 "instance keeps receiving events until the event sources point at the new ClickHouse instance. "
-                "Make sure the doctor's URLs belong to one instance, then finish the move.", links=[MIGRATE_DOCS]))
+                "Make sure the doctor's URLs belong to one instance, then finish the move.", links=[docs.MIGRATE_TO_CLICKHOUSE]))
         return warn(f"signals disagree on where events live ({sides})", evidence=evidence, advice=advice)
 
 

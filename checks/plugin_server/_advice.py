@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from posthog_doctor.model import Advice
+from posthog_doctor.check import Advice
 
-TROUBLESHOOTING_DOCS = "https://posthog.com/docs/self-host/deploy/troubleshooting"
-SUPPORT_HERO_DOCS = "https://posthog.com/handbook/engineering/operations/support-hero"
-ENV_DOCS = "https://posthog.com/docs/self-host/configure/environment-variables"
+from ..common import docs
 
 RESTART = Advice(
     "Restart the plugin server; it is safe: events wait in Kafka and are ingested once it is back.",
     commands=["docker compose restart plugins",
               "kubectl -n posthog rollout restart deployment/posthog-plugins"],
-    links=[TROUBLESHOOTING_DOCS],
+    links=[docs.TROUBLESHOOTING],
 )
 
 LOOK_NEXT = Advice(
@@ -21,7 +19,7 @@ LOOK_NEXT = Advice(
     "it could not ingest.",
     commands=["docker compose logs --tail 200 plugins",
               "kubectl -n posthog logs deployment/posthog-plugins --tail 200"],
-    links=[SUPPORT_HERO_DOCS],
+    links=[docs.SUPPORT_HERO],
 )
 
 # What each of the plugin server's own health sub-checks watches (`healthChecks[...]` in pluginsServer.ts).

@@ -10,11 +10,10 @@ exactly this: `/_health` answering 200.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Skip, fail, ok, verdict
-from posthog_doctor.connectors import ConnectorError
-from posthog_doctor.model import Status, Table, worst
+from posthog_doctor.check import (Check, ConnectorError, Context, ErrorKind, Finding, Outcome, Skip, Table, conclude,
+                                  fail)
 
-from .._posthog_api import HealthAnswer, health
+from ..common.web import HealthAnswer, health
 from ._advice import LOOK_NEXT, RESTART, describe_sub_checks
 
 # What each way of not answering means for a plugin server, in the words a customer can act on.
@@ -36,7 +35,7 @@ class PluginServerHealth(Check):
     category = "Deployments/Maintenance"
     timeout = 15.0
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         probe = ctx.probe("plugin_server")
         if not probe.reachable:
             return self._no_answer(probe.error_kind, probe.summary)
@@ -44,28 +43,23 @@ class PluginServerHealth(Check):
             answer = health(ctx, "plugin_server", "/_health")
         except ConnectorError as exc:
             return self._no_answer(exc.kind, str(exc))
-        verdicts = [judge_health(answer)]
+        findings = [judge_health(answer)]
         rows = [_row(answer)]
         try:
             ready = health(ctx, "plugin_server", "/_ready")
-            verdicts.append(judge_ready(ready))
+            findings.append(judge_ready(ready))
             rows.append(_row(ready))
         except ConnectorError as exc:
-            verdicts.append((Status.WARN, f"/_ready did not answer: {exc}"))
+            findings.append(Finding.warn(f"/_ready did not answer: {exc}"))
             rows.append(["/_ready", "—", "no answer", str(exc)])
 
         evidence = [Table("Health endpoints", ["Endpoint", "HTTP", "Status", "Body"], rows)]
         checks = sub_checks(answer)
         if checks:
             evidence.append(Table("Sub-checks of /_health", ["Check", "State"], [[k, v] for k, v in checks.items()]))
-        status = worst(s for s, _ in verdicts)
-        said = [text for s, text in verdicts if s != Status.OK] or [verdicts[0][1]]
-        summary = "; ".join(said)
-        if status == Status.OK:
-            return ok(summary, evidence=evidence)
-        return verdict(status, summary, evidence=evidence, advice=[RESTART, LOOK_NEXT])
+        return conclude(findings, findings[0].text, evidence=evidence, advice=[RESTART, LOOK_NEXT])
 
-    def _no_answer(self, kind: str, detail: str):
+    def _no_answer(self, kind: ErrorKind | None, detail: str) -> Outcome:
         if kind not in NO_ANSWER:
             raise Skip(f"plugin server unavailable ({detail}); see plugin_server.connection")
         return fail("the plugin server " + NO_ANSWER[kind].format(detail=detail) + ", so no event is being ingested",
@@ -77,45 +71,45 @@ def sub_checks(answer: HealthAnswer) -> dict[str, str]:
     return {str(k): str(v) for k, v in checks.items()} if isinstance(checks, dict) else {}
 
 
-def judge_health(answer: HealthAnswer) -> tuple[Status, str]:
+def judge_health(answer: HealthAnswer) -> Finding:
     """The verdict of `/_health` in one sentence, from its status code first (as Django reads it), then its body."""
     failing = [name for name, state in sub_checks(answer).items() if state.lower() != "ok"]
     reported = str(answer.fields().get("status", "")).lower()
     if answer.ok:
         if answer.is_json and reported in ("ok", "") and not failing:
             names = ", ".join(sub_checks(answer)) or "no sub-checks listed"
-            return Status.OK, f"the plugin server reports itself healthy ({names})"
+            return Finding.ok(f"the plugin server reports itself healthy ({names})")
         if not answer.is_json and answer.excerpt.strip().lower() == "ok":
-            return Status.OK, "the plugin server reports itself healthy (older plain-text /_health)"
+            return Finding.ok("the plugin server reports itself healthy (older plain-text /_health)")
         if answer.is_json:
-            return Status.WARN, (f"/_health answered HTTP {answer.status} but its body says {reported or 'nothing'!r}"
-                                 + (f" with failing sub-checks {describe_sub_checks(failing)}" if failing else ""))
-        return Status.WARN, (f"/_health answered HTTP {answer.status} with a body that is not the plugin server's "
-                             f"health JSON ({answer.content_type or 'no content type'}: {answer.excerpt!r}): "
-                             "is this URL the plugin server (port 6738)?")
+            return Finding.warn(f"/_health answered HTTP {answer.status} but its body says {reported or 'nothing'!r}"
+                                + (f" with failing sub-checks {describe_sub_checks(failing)}" if failing else ""))
+        return Finding.warn(f"/_health answered HTTP {answer.status} with a body that is not the plugin server's "
+                            f"health JSON ({answer.content_type or 'no content type'}: {answer.excerpt!r}): "
+                            "is this URL the plugin server (port 6738)?")
     if answer.status == 404:
-        return Status.WARN, "there is no /_health at this address: is this URL the plugin server (port 6738)?"
+        return Finding.warn("there is no /_health at this address: is this URL the plugin server (port 6738)?")
     if answer.status >= 500 and answer.is_json:
         if failing:
-            return Status.FAIL, f"the plugin server reports itself unhealthy (HTTP {answer.status}): failing " \
-                                f"{describe_sub_checks(failing)}"
-        return Status.FAIL, (f"the plugin server reports itself unhealthy (HTTP {answer.status}, status "
-                             f"{reported or 'not given'!r}) without naming the failing part")
+            return Finding.fail(f"the plugin server reports itself unhealthy (HTTP {answer.status}): failing "
+                                f"{describe_sub_checks(failing)}")
+        return Finding.fail(f"the plugin server reports itself unhealthy (HTTP {answer.status}, status "
+                            f"{reported or 'not given'!r}) without naming the failing part")
     if answer.status >= 500:
-        return Status.FAIL, (f"/_health answered HTTP {answer.status} with a body that is not JSON "
-                             f"({answer.excerpt!r}): the plugin server crashed while answering, or a proxy in "
-                             "front of it cannot reach it")
-    return Status.WARN, f"/_health answered HTTP {answer.status}: {answer.excerpt!r}"
+        return Finding.fail(f"/_health answered HTTP {answer.status} with a body that is not JSON "
+                            f"({answer.excerpt!r}): the plugin server crashed while answering, or a proxy in "
+                            "front of it cannot reach it")
+    return Finding.warn(f"/_health answered HTTP {answer.status}: {answer.excerpt!r}")
 
 
-def judge_ready(answer: HealthAnswer) -> tuple[Status, str]:
+def judge_ready(answer: HealthAnswer) -> Finding:
     if answer.ok:
-        return Status.OK, "ready to consume events"
+        return Finding.ok("ready to consume events")
     if answer.status == 404:
-        return Status.OK, "no /_ready (an older plugin server)"
+        return Finding.ok("no /_ready (an older plugin server)")
     if answer.status >= 500:
-        return Status.FAIL, f"not ready (/_ready answered HTTP {answer.status}): its Kafka consumer is not consuming"
-    return Status.WARN, f"/_ready answered HTTP {answer.status}: {answer.excerpt!r}"
+        return Finding.fail(f"not ready (/_ready answered HTTP {answer.status}): its Kafka consumer is not consuming")
+    return Finding.warn(f"/_ready answered HTTP {answer.status}: {answer.excerpt!r}")
 
 
 def _row(answer: HealthAnswer) -> list:

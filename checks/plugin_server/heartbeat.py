@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from posthog_doctor.check import Check, Option, fail, ok, warn
-from posthog_doctor.connectors import ConnectorError
-from posthog_doctor.context import ComponentUnavailable
-from posthog_doctor.model import Advice, Item, Values
+from posthog_doctor.check import (Advice, Check, ConnectorError, Context, ErrorKind, Item, Option, Outcome, Redis,
+                                  Skip, Values, fail, ok, units, warn)
 
-from .._posthog_api import health
-from ..system_status.values import parse_timestamp
-from ._advice import ENV_DOCS, LOOK_NEXT, RESTART
+from ..common import docs
+from ..common.web import health
+from ._advice import LOOK_NEXT, RESTART
 
 PING_KEY = "@posthog-plugin-server/ping"
 VERSION_KEY = "@posthog-plugin-server/version"
@@ -29,7 +27,7 @@ NO_PING_ADVICE = Advice(
     "Nothing to fix if your PostHog is recent: Django then asks the plugin server's /_health (CDP_API_URL, "
     "e.g. http://plugins:6738 on docker compose) instead of this key. On an older PostHog, System Status shows "
     "the plugin server as down until the plugin server writes this key again: upgrade both together.",
-    links=[ENV_DOCS])
+    links=[docs.ENV_VARS])
 
 
 class PluginServerHeartbeat(Check):
@@ -44,7 +42,7 @@ class PluginServerHeartbeat(Check):
     timeout = 15.0
     options = {"alive_seconds": Option(30.0, "a heartbeat younger than this counts as alive (Django's rule)")}
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         ping, ping_problem = read_string(ctx.redis, PING_KEY)
         version, _ = read_string(ctx.redis, VERSION_KEY)
         queues, _ = read_string(ctx.redis, JOB_QUEUES_KEY)
@@ -60,7 +58,7 @@ class PluginServerHeartbeat(Check):
             return warn(f"{PING_KEY} {ping_problem}", evidence=[Values("Heartbeat", items)])
         if ping is None:
             return self._missing(ctx, who, version, items)
-        when = parse_timestamp(ping)
+        when = units.parse_timestamp(ping)
         if when is None:
             return warn(f"{PING_KEY} holds {ping[:60]!r}, not an ISO timestamp: something else writes this key",
                         evidence=[Values("Heartbeat", items)])
@@ -79,7 +77,7 @@ class PluginServerHeartbeat(Check):
                     f"{alive:g} s), so it has stopped or hangs", evidence=evidence, advice=[RESTART, LOOK_NEXT],
                     metrics=metrics)
 
-    def _missing(self, ctx, who: str, version: str | None, items: list[Item]):
+    def _missing(self, ctx: Context, who: str, version: str | None, items: list[Item]) -> Outcome:
         verdict, said = http_health(ctx)
         items.append(Item("Plugin server /_health", said, "http_health"))
         evidence = [Values("Heartbeat", items)]
@@ -96,27 +94,27 @@ class PluginServerHeartbeat(Check):
                                    "server itself."), RESTART])
 
 
-def read_string(redis, key: str) -> tuple[str | None, str]:
+def read_string(redis: Redis, key: str) -> tuple[str | None, str]:
     """(value, problem): the key's text, or None when missing; a problem sentence when it is not a string."""
     try:
         return redis.get(key), ""
     except ConnectorError as exc:
-        if exc.kind == "wrong_type":
+        if exc.kind == ErrorKind.WRONG_TYPE:
             return None, f"holds a {redis.type(key)}, not the string PostHog writes"
         raise
 
 
-def http_health(ctx) -> tuple[str, str]:
+def http_health(ctx: Context) -> tuple[str, str]:
     """("healthy" | "down" | "unknown", what /_health said), shared with plugin_server.health via the run cache."""
     try:
         answer = health(ctx, "plugin_server", "/_health")
-    except ComponentUnavailable:
+    except Skip:  # the plugin server's probe failed: its reason says whether it is down
         probe = ctx.probe("plugin_server")
-        if probe.error_kind in ("refused", "timeout"):
+        if probe.error_kind in (ErrorKind.REFUSED, ErrorKind.TIMEOUT):
             return "down", probe.summary
         return "unknown", probe.summary
     except ConnectorError as exc:
-        return ("down" if exc.kind in ("refused", "timeout") else "unknown"), str(exc)
+        return ("down" if exc.kind in (ErrorKind.REFUSED, ErrorKind.TIMEOUT) else "unknown"), str(exc)
     if answer.ok:
         return "healthy", f"answered HTTP {answer.status}"
     if answer.status >= 500:

@@ -8,11 +8,10 @@ WAL until the disk is full.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, Query, ok, verdict
-from posthog_doctor.connectors import ConnectorError, MissingObject
-from posthog_doctor.model import Advice, Item, Table, Values, worst
+from posthog_doctor.check import (Advice, Check, ConnectorError, Context, ErrorKind, Evidence, Finding, Item,
+                                  MissingObject, Option, Outcome, Query, Table, Values, conclude, units)
 
-from ._volume import size
+from ..common import docs
 
 SERVER_QUERY = Query.from_file(__file__, "health_server.sql", "postgres")
 CONNECTIONS_QUERY = Query.from_file(__file__, "health_connections.sql", "postgres")
@@ -21,11 +20,7 @@ MIGRATIONS_QUERY = Query.from_file(__file__, "health_migrations.sql", "postgres"
 REPLICATION_QUERY = Query.from_file(__file__, "health_replication.sql", "postgres")
 SLOTS_QUERY = Query.from_file(__file__, "health_slots.sql", "postgres")
 STANDBY_QUERY = Query.from_file(__file__, "health_standby.sql", "postgres")
-
-ACTIVITY_DOCS = "https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW"
-SLOTS_DOCS = "https://www.postgresql.org/docs/current/warm-standby.html#STREAMING-REPLICATION-SLOTS"
-ENV_DOCS = "https://posthog.com/docs/self-host/configure/environment-variables"
-GB = 1024 ** 3
+GiB = 1024 ** 3
 
 
 class PostgresHealth(Check):
@@ -48,10 +43,10 @@ class PostgresHealth(Check):
     queries = (SERVER_QUERY, CONNECTIONS_QUERY, SESSIONS_QUERY, MIGRATIONS_QUERY, REPLICATION_QUERY, SLOTS_QUERY,
                STANDBY_QUERY)
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         o = ctx.options
-        server = ctx.postgres.query(SERVER_QUERY).first()
-        connections = ctx.postgres.query(CONNECTIONS_QUERY).first()
+        server = ctx.postgres.query(SERVER_QUERY).one()
+        connections = ctx.postgres.query(CONNECTIONS_QUERY).one()
         sessions = ctx.postgres.query(SESSIONS_QUERY).dicts()
         migrations, migrations_note = _migrations(ctx)
         replication = _replication(ctx, server["in_recovery"])
@@ -59,111 +54,107 @@ class PostgresHealth(Check):
         findings = [*connection_findings(server, connections, o), *transaction_findings(connections, o),
                     *migration_findings(server, migrations, migrations_note),
                     *replication_findings(server, replication, o)]
-        evidence = [server_evidence(server), connections_evidence(server, connections),
+        evidence: list[Evidence] = [server_evidence(server), connections_evidence(server, connections),
                     sessions_evidence(sessions, ctx.include_payloads),
                     Table("Django migrations", ["App", "Applied", "Latest", "Last applied"],
                           [[m["app"], m["applied"], m["latest"], m["last_applied_at"]] for m in migrations],
                           note=migrations_note),
                     *replication_evidence(server, replication)]
         headline = (f"Postgres {server['server_version'].split()[0]}, database {server['database']} "
-                    f"{size(server['database_bytes'])}, {connections['connections']} of {server['max_connections']} "
-                    "connections")
-        if not findings:
-            latest = next((m["latest"] for m in migrations if m["app"] == "posthog"), None)
-            return ok(headline + (f", latest PostHog migration {latest}" if latest else ""), evidence=evidence)
-        status = worst(status for status, _, _ in findings)
-        summary = "; ".join(text for _, text, _ in findings)
-        advice = [a for _, _, a in findings if a is not None]
-        return verdict(status, summary, evidence=evidence, advice=advice)
+                    f"{units.size(server['database_bytes'])}, {connections['connections']} of "
+                    f"{server['max_connections']} connections")
+        latest = next((m["latest"] for m in migrations if m["app"] == "posthog"), None)
+        return conclude(findings, headline + (f", latest PostHog migration {latest}" if latest else ""),
+                        evidence=evidence)
 
 
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _migrations(ctx) -> tuple[list[dict], str]:
+def _migrations(ctx: Context) -> tuple[list[dict], str]:
     """Applied Django migrations per app; a missing or unreadable table is a finding, not a failure."""
     try:
         return ctx.postgres.query(MIGRATIONS_QUERY).dicts(), ""
     except MissingObject:
         return [], "no django_migrations table"
     except ConnectorError as exc:
-        if exc.kind != "permission":
+        if exc.kind != ErrorKind.PERMISSION:
             raise
         return [], f"django_migrations not readable: {exc}"
 
 
-def _replication(ctx, in_recovery: bool) -> dict:
+def _replication(ctx: Context, in_recovery: bool) -> dict:
     """Standby delay on a standby; streaming standbys and slots on a primary (WAL positions exist only there)."""
     if in_recovery:
         return {"standby": ctx.postgres.query(STANDBY_QUERY).first()}
     return {"primary": ctx.postgres.query(REPLICATION_QUERY).first(), "slots": ctx.postgres.query(SLOTS_QUERY).dicts()}
 
 
-# --- judging: each finding is (status, sentence, advice or None) --------------------------------
+# --- judging ------------------------------------------------------------------------------------
 
 
-def connection_findings(server: dict, connections: dict, o) -> list[tuple]:
+def connection_findings(server: dict, connections: dict, o) -> list[Finding]:
     usable = max(1, server["max_connections"] - server["reserved_connections"])
     used_pct = 100 * connections["connections"] / usable
     if used_pct >= o["connections_fail_pct"]:
-        status = "fail"
+        found = Finding.fail
     elif used_pct >= o["connections_warn_pct"]:
-        status = "warn"
+        found = Finding.warn
     else:
         return []
-    return [(status, f"{connections['connections']} of {usable} usable connections taken ({used_pct:.0f}%)", Advice(
+    return [found(f"{connections['connections']} of {usable} usable connections taken ({used_pct:.0f}%)", Advice(
         "Postgres is close to refusing new connections, which PostHog's web, worker and plugin server report as "
         "database errors. Put PgBouncer in front (the Helm chart has one; set USING_PGBOUNCER), lower the pools of "
-        "the PostHog containers, or raise max_connections (needs a restart).", links=[ENV_DOCS]))]
+        "the PostHog containers, or raise max_connections (needs a restart).", links=[docs.ENV_VARS]))]
 
 
-def transaction_findings(connections: dict, o) -> list[tuple]:
+def transaction_findings(connections: dict, o) -> list[Finding]:
     found = []
     oldest = connections["oldest_transaction_seconds"]
     if oldest is not None and oldest >= 60 * o["long_transaction_minutes"]:
-        found.append(("warn", f"a transaction has been open for {_duration(oldest)}", Advice(
+        found.append(Finding.warn(f"a transaction has been open for {_duration(oldest)}", Advice(
             "A long-open transaction holds back VACUUM on every table, so tables bloat and queries slow down. Find "
             "it in the sessions table below (pg_stat_activity) and end it if it is stuck.",
-            commands=["SELECT pg_cancel_backend(<pid>);  -- or pg_terminate_backend(<pid>)"], links=[ACTIVITY_DOCS])))
+            commands=["SELECT pg_cancel_backend(<pid>);  -- or pg_terminate_backend(<pid>)"], links=[docs.PG_ACTIVITY])))
     idle = connections["oldest_idle_in_transaction_seconds"]
     if idle is not None and idle >= 60 * o["idle_in_transaction_minutes"]:
-        found.append(("warn", f"{connections['idle_in_transaction']} session(s) idle inside a transaction, the "
-                              f"oldest for {_duration(idle)}", Advice(
+        found.append(Finding.warn(f"{connections['idle_in_transaction']} session(s) idle inside a transaction, the "
+                                  f"oldest for {_duration(idle)}", Advice(
             "A session idle inside a transaction keeps its locks and holds back VACUUM. Setting "
             "idle_in_transaction_session_timeout (e.g. 10min) makes Postgres end such sessions.",
-            links=[ACTIVITY_DOCS])))
+            links=[docs.PG_ACTIVITY])))
     return found
 
 
-def migration_findings(server: dict, migrations: list[dict], note: str) -> list[tuple]:
+def migration_findings(server: dict, migrations: list[dict], note: str) -> list[Finding]:
     if note.startswith("django_migrations not readable"):
         return []  # shown in the evidence; says nothing about the database itself
     if not any(m["app"] == "posthog" for m in migrations):
-        return [("warn", f"database {server['database']} has no PostHog migrations ({note or 'no posthog app'}): is "
+        return [Finding.warn(f"database {server['database']} has no PostHog migrations ({note or 'no posthog app'}): is "
                          "this PostHog's database?", Advice(
             "Point the doctor at the database PostHog uses: DATABASE_URL, or POSTHOG_DB_NAME with the host and port "
-            "(hobby and Helm: database 'posthog').", links=[ENV_DOCS]))]
+            "(hobby and Helm: database 'posthog').", links=[docs.ENV_VARS]))]
     return []
 
 
-def replication_findings(server: dict, replication: dict, o) -> list[tuple]:
+def replication_findings(server: dict, replication: dict, o) -> list[Finding]:
     found = []
     standby = replication.get("standby")
     if standby is not None:
-        found.append(("warn", "this Postgres is a read-only standby", Advice(
+        found.append(Finding.warn("this Postgres is a read-only standby", Advice(
             "PostHog writes to the primary: check that the doctor (and PostHog's DATABASE_URL) point at the "
             "primary, not at a replica.")))
         delay = standby.get("replay_delay_seconds")
         if delay is not None and not standby.get("caught_up") and delay >= o["standby_delay_seconds"]:
-            found.append(("warn", f"the standby replays {_duration(delay)} behind its primary", None))
+            found.append(Finding.warn(f"the standby replays {_duration(delay)} behind its primary"))
     for slot in replication.get("slots", ()):
         retained = slot["retained_wal_bytes"] or 0
-        if not slot["active"] and retained >= o["slot_retained_wal_gb"] * GB:
-            found.append(("warn", f"inactive replication slot {slot['slot_name']} holds {size(retained)} of WAL",
-                          Advice("An inactive slot keeps WAL until its consumer returns, until the disk is full. "
+        if not slot["active"] and retained >= o["slot_retained_wal_gb"] * GiB:
+            found.append(Finding.warn(f"inactive replication slot {slot['slot_name']} holds {units.size(retained)} "
+                                      "of WAL", Advice("An inactive slot keeps WAL until its consumer returns, until the disk is full. "
                                  "Drop it if nothing will use it again.",
                                  commands=[f"SELECT pg_drop_replication_slot('{slot['slot_name']}');"],
-                                 links=[SLOTS_DOCS])))
+                                 links=[docs.PG_SLOTS])))
     return found
 
 
@@ -174,7 +165,7 @@ def server_evidence(server: dict) -> Values:
     return Values("Server", [
         Item("Version", server["server_version"], "server_version"),
         Item("Database", server["database"], "database"),
-        Item("Database size", size(server["database_bytes"]), "database_size"),
+        Item("Database size", units.size(server["database_bytes"]), "database_size"),
         Item("Running since", server["started_at"], "started_at"),
         Item("Standby (in recovery)", server["in_recovery"], "in_recovery"),
     ])
@@ -215,14 +206,14 @@ def replication_evidence(server: dict, replication: dict) -> list:
             Item("Caught up with what it received", standby.get("caught_up"), "caught_up"),
         ])]
     primary = replication["primary"] or {}
-    evidence = [Values("Replication", [
+    evidence: list[Evidence] = [Values("Replication", [
         Item("Role", "primary", "role"),
         Item("Streaming standbys", primary.get("standbys"), "standbys"),
         Item("Largest replay lag", _duration(primary.get("max_replay_lag_seconds")), "max_replay_lag"),
     ])]
     if replication["slots"]:
         evidence.append(Table("Replication slots", ["Slot", "Type", "Active", "WAL held"],
-                              [[s["slot_name"], s["slot_type"], s["active"], size(s["retained_wal_bytes"] or 0)]
+                              [[s["slot_name"], s["slot_type"], s["active"], units.size(s["retained_wal_bytes"] or 0)]
                                for s in replication["slots"]]))
     return evidence
 
@@ -233,13 +224,4 @@ def _statement_kind(query: str | None) -> str:
 
 
 def _duration(seconds) -> str | None:
-    if seconds is None:
-        return None
-    seconds = float(seconds)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+    return None if seconds is None else units.duration(float(seconds))

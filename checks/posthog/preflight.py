@@ -8,13 +8,10 @@ flag is short-circuited to true.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, ok, warn, verdict
-from posthog_doctor.model import Advice, Item, Values, worst
+from posthog_doctor.check import Advice, Check, Context, Finding, Item, Outcome, Values, conclude, warn, worst
 
-from .._posthog_api import preflight
-
-TROUBLESHOOTING_DOCS = "https://posthog.com/docs/self-host/deploy/troubleshooting"
-ENV_DOCS = "https://posthog.com/docs/self-host/configure/environment-variables"
+from ..common import docs
+from ..common.web import preflight
 
 # flag -> (the service in words, status when false, what to do). Order: how a hero reads them.
 SERVICES = {
@@ -46,7 +43,7 @@ class PostHogPreflight(Check):
     category = "Deployments/Setup"
     timeout = 15.0
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         body = preflight(ctx)
         flags = {name: body[name] for name in SERVICES if isinstance(body.get(name), bool)}
         down = [name for name, up in flags.items() if not up]
@@ -59,17 +56,18 @@ class PostHogPreflight(Check):
         if not flags:
             return warn(f"/_preflight/ answered without any service flag{where}: is this PostHog's web app?",
                         evidence=evidence)
-        problems = [(SERVICES[n][1], f"{SERVICES[n][0]} ({n}: false)", Advice(SERVICES[n][2], links=[ENV_DOCS, TROUBLESHOOTING_DOCS]))
-                    for n in down]
+        findings = []
+        if down:  # one sentence naming every service down, with each service's advice
+            findings.append(Finding(worst(SERVICES[n][1] for n in down),
+                                    "Django reports down: " + ", ".join(f"{SERVICES[n][0]} ({n}: false)" for n in down),
+                                    tuple(Advice(SERVICES[n][2], links=[docs.ENV_VARS, docs.TROUBLESHOOTING])
+                                          for n in down)))
         if body.get("initiated") is False:
-            problems.append(("warn", "no organization has been created yet (initiated: false)",
-                             Advice("Finish the setup wizard in the web app to create the first organization.")))
-        if not problems:
-            return ok(f"Django sees every service up ({', '.join(flags)}){where}", evidence=evidence)
-        status = worst(s for s, _, _ in problems)
-        prefix = "Django reports down: " if down else ""
-        summary = prefix + ", ".join(text for _, text, _ in problems) + where
-        return verdict(status, summary, evidence=evidence, advice=[a for _, _, a in problems])
+            findings.append(Finding.warn("no organization has been created yet (initiated: false)",
+                                         Advice("Finish the setup wizard in the web app to create the first "
+                                                "organization.")))
+        return conclude(findings, f"Django sees every service up ({', '.join(flags)}){where}", evidence=evidence,
+                        suffix=where)
 
 
 def _describe(body: dict) -> str:

@@ -7,14 +7,10 @@ versions before it answer 404, which is not a problem.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, fail, ok, warn
-from posthog_doctor.connectors import ConnectorError
-from posthog_doctor.model import Advice, Status, Table, worst
+from posthog_doctor.check import Advice, Check, ConnectorError, Context, Finding, Outcome, Table, conclude
 
-from .._posthog_api import HealthAnswer, health
-
-UPGRADING_DOCS = "https://posthog.com/docs/self-host/configure/upgrading-posthog"
-TROUBLESHOOTING_DOCS = "https://posthog.com/docs/self-host/deploy/troubleshooting"
+from ..common import docs
+from ..common.web import HealthAnswer, health
 
 # /_readyz check -> (what it tests, in words; what to do when it is false).
 READYZ = {
@@ -32,7 +28,7 @@ MIGRATIONS = Advice(
     "web container's logs (hobby) or the migrate job's logs (Helm); for a stuck job, delete it and run "
     "`helm upgrade` again.",
     commands=["docker compose logs --tail 200 web", "kubectl -n posthog get jobs"],
-    links=[UPGRADING_DOCS, TROUBLESHOOTING_DOCS])
+    links=[docs.UPGRADING, docs.TROUBLESHOOTING])
 
 
 class PostHogReadiness(Check):
@@ -45,49 +41,46 @@ class PostHogReadiness(Check):
     category = "Deployments/Upgrading"
     timeout = 15.0
 
-    def run(self, ctx):
-        verdicts: list[tuple[Status, str, list[Advice]]] = []
-        rows = []
+    def run(self, ctx: Context) -> Outcome:
+        findings: list[Finding] = []
+        rows: list[list] = []
         for path, judge in (("/_health", judge_migrations), ("/_readyz", judge_readyz)):
             try:
                 answer = health(ctx, "posthog_api", path)
             except ConnectorError as exc:
-                verdicts.append((Status.WARN, f"{path} did not answer: {exc}", []))
+                findings.append(Finding.warn(f"{path} did not answer: {exc}"))
                 rows.append([path, "—", str(exc)])
                 continue
-            verdicts.append(judge(answer))
+            findings.append(judge(answer))
             rows.append([path, answer.status, answer.excerpt])
         evidence = [Table("Readiness endpoints", ["Endpoint", "HTTP", "Body"], rows)]
-        status = worst(s for s, _, _ in verdicts)
-        said = [text for s, text, _ in verdicts if s != Status.OK] or [text for _, text, _ in verdicts]
-        advice = [a for _, _, found in verdicts for a in found]
-        build = {Status.OK: ok, Status.WARN: warn, Status.FAIL: fail}[status]
-        return build("; ".join(said), evidence=evidence, advice=advice)
+        return conclude(findings, "; ".join(f.text for f in findings), evidence=evidence)
 
 
-def judge_migrations(answer: HealthAnswer) -> tuple[Status, str, list[Advice]]:
+def judge_migrations(answer: HealthAnswer) -> Finding:
     if answer.ok:
-        return Status.OK, "migrations up to date", []
+        return Finding.ok("migrations up to date")
     if answer.status == 404:
-        return Status.OK, "no /_health on this web app", []
+        return Finding.ok("no /_health on this web app")
     if "migration" in answer.excerpt.lower():
-        return Status.FAIL, f"Django migrations are not up to date (/_health answered HTTP {answer.status})", [MIGRATIONS]
-    return (Status.FAIL if answer.status >= 500 else Status.WARN), \
-        f"/_health answered HTTP {answer.status}: {answer.excerpt!r}", []
+        return Finding.fail(f"Django migrations are not up to date (/_health answered HTTP {answer.status})",
+                            MIGRATIONS)
+    found = Finding.fail if answer.status >= 500 else Finding.warn
+    return found(f"/_health answered HTTP {answer.status}: {answer.excerpt!r}")
 
 
-def judge_readyz(answer: HealthAnswer) -> tuple[Status, str, list[Advice]]:
+def judge_readyz(answer: HealthAnswer) -> Finding:
     if answer.status == 404:
-        return Status.OK, "no /_readyz (an older PostHog)", []
+        return Finding.ok("no /_readyz (an older PostHog)")
     checks = {k: v for k, v in answer.fields().items() if isinstance(v, bool)}
     if not checks:
-        return Status.WARN, (f"/_readyz answered HTTP {answer.status} without its map of checks "
-                             f"({answer.content_type or 'no content type'}: {answer.excerpt!r})"), []
+        return Finding.warn(f"/_readyz answered HTTP {answer.status} without its map of checks "
+                            f"({answer.content_type or 'no content type'}: {answer.excerpt!r})")
     down = [name for name, up in checks.items() if not up]
     if not down and answer.ok:
-        return Status.OK, f"every dependency ready ({', '.join(checks)})", []
+        return Finding.ok(f"every dependency ready ({', '.join(checks)})")
     if not down:
-        return Status.WARN, f"/_readyz answered HTTP {answer.status} although every check is true", []
+        return Finding.warn(f"/_readyz answered HTTP {answer.status} although every check is true")
     named = ", ".join(f"{READYZ.get(n, (n,))[0]} ({n})" for n in down)
-    advice = [Advice(READYZ[n][1], links=[TROUBLESHOOTING_DOCS]) for n in down if n in READYZ]
-    return Status.FAIL, f"not ready: {named} false in /_readyz", advice
+    return Finding.fail(f"not ready: {named} false in /_readyz",
+                        *(Advice(READYZ[n][1], links=[docs.TROUBLESHOOTING]) for n in down if n in READYZ))

@@ -1,6 +1,6 @@
 """The System Status page, read by machine instead of from a customer's screenshot.
 
-From the live API (`GET /api/instance_status`, a staff user's personal API key) or from a file given
+From the live API (`GET /api/instance_status`, any user's personal API key) or from a file given
 with `--status-file` (the saved JSON or the page's text copied from the browser). Both become the same
 normalised rows (parser.py) and the same findings (findings.py), which `posthog-doctor parse-status`
 prints offline.
@@ -8,15 +8,16 @@ prints offline.
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, Skip, Undetermined, verdict
-from posthog_doctor.model import Advice, Table, Text
+from posthog_doctor.check import (Check, Context, ErrorKind, Evidence, Finding, Option, Outcome, Skip, Status, Table,
+                                  Text, Undetermined, conclude)
 
-from .._posthog_api import instance_status
-from .findings import STATUS_RANK, Finding, Thresholds, evaluate, worst
+from ..common.web import instance_status
+from .findings import Thresholds, evaluate
 from .parser import StatusPage, parse_status, status_from_api
-from .report import SOURCES, headline
 
-NEEDS = ("needs the System Status page: a staff user's personal API key (--api-key or POSTHOG_PERSONAL_API_KEY) "
+SOURCES = {"api": "/api/instance_status", "json": "a saved API response", "text": "a pasted page"}
+
+NEEDS = ("needs the System Status page: a personal API key (--api-key or POSTHOG_PERSONAL_API_KEY) "
          "with the web app reachable, or a saved copy (--status-file FILE: the JSON of /api/instance_status or the "
          "page's text)")
 
@@ -32,19 +33,18 @@ class SystemStatus(Check):
     timeout = 20.0
     options = {name: Option(getattr(Thresholds, name), Thresholds.HELP[name]) for name in Thresholds.names()}
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         page, where = self._read(ctx)
         findings = evaluate(page, Thresholds(**{name: ctx.options[name] for name in Thresholds.names()}))
         where = f"{where} ({SOURCES.get(page.source, page.source)}{', partly unreadable' if page.problems else ''})"
         if not page.metrics:
             raise Undetermined(f"{where}: {headline(page, findings)}")
-        evidence = _evidence(page, findings)
         summary = f"{where} — {headline(page, findings)}"
-        return verdict(worst(findings), summary, evidence=evidence, advice=_advice(findings),
-                       partial=bool(page.problems))  # a paste the parser could only partly read
+        return conclude(findings, summary, summary=summary, evidence=_evidence(page, findings),
+                        partial=bool(page.problems))  # a paste the parser could only partly read
 
     @staticmethod
-    def _read(ctx) -> tuple[StatusPage, str]:
+    def _read(ctx: Context) -> tuple[StatusPage, str]:
         """The page and where it came from: the file when one was given, else the live API."""
         file_probe = ctx.probe("status_snapshot")
         if file_probe.reachable:
@@ -53,7 +53,7 @@ class SystemStatus(Check):
             if snapshot.truncated:
                 page.problems.insert(0, f"{snapshot.name} is larger than the doctor reads; only its start was read")
             return page, f"file {snapshot.name}"
-        if file_probe.error_kind not in ("not_configured", "not_probed"):
+        if file_probe.error_kind not in (ErrorKind.NOT_CONFIGURED, ErrorKind.NOT_PROBED):
             raise Undetermined(f"the System Status file cannot be read: {file_probe.summary}")
         if not ctx.has_api_key:
             raise Skip(NEEDS)
@@ -62,9 +62,9 @@ class SystemStatus(Check):
         return status_from_api(instance_status(ctx)), "live System Status"
 
 
-def _evidence(page: StatusPage, findings: list[Finding]) -> list:
-    evidence = [
-        Table("Findings", ["Status", "Finding"], [[f.status, f.summary] for f in findings]),
+def _evidence(page: StatusPage, findings: list[Finding]) -> list[Evidence]:
+    evidence: list[Evidence] = [
+        Table("Findings", ["Status", "Finding"], [[f.status.value, f.text] for f in findings]),
         Table("System Status rows", ["Key", "Metric", "Value"], [[m.key, m.label, m.value] for m in page.metrics]),
     ]
     sizes = page.metric("clickhouse_table_sizes")
@@ -77,8 +77,15 @@ def _evidence(page: StatusPage, findings: list[Finding]) -> list:
     return evidence
 
 
-def _advice(findings: list[Finding]) -> list[Advice]:
-    """One piece of advice per problem, worst first, each text once."""
-    bad = sorted((f for f in findings if f.status != "ok" and f.advice), key=lambda f: -STATUS_RANK[f.status])
-    unique = {f.advice: f for f in bad}
-    return [Advice(f.advice, commands=list(f.commands), links=list(f.links)) for f in unique.values()]
+def headline(page: StatusPage, findings: list[Finding]) -> str:
+    """One line: how many problems and what they are (failures first), or that every row is healthy."""
+    if not page.metrics:
+        return "no System Status rows could be read: " + "; ".join(page.problems)
+    bad = sorted((f for f in findings if f.bad), key=lambda f: -f.status.rank)
+    if not bad:
+        return f"every service System Status reports is healthy ({len(page.metrics)} rows)"
+    fails = sum(f.status is Status.FAIL for f in bad)
+    warns = len(bad) - fails
+    counts = ", ".join(text for n, text in ((fails, f"{fails} failed"), (warns, f"{warns} warning{'s' * (warns > 1)}"))
+                       if n)
+    return f"{counts}: " + "; ".join(f.text for f in bad)

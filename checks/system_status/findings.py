@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import yaml
 
-from .parser import StatusPage
-from .values import human_age, human_size, parse_age, parse_size
+from posthog_doctor.check import Advice, Finding, Status, units
 
-STATUS_RANK = {"ok": 0, "warn": 1, "fail": 2}
+from .parser import StatusPage
+from .values import parse_age, parse_size
+
 CLOCK_SKEW_SECONDS = 300  # a last ingestion further in the future than this means the clocks differ
 
 
@@ -44,38 +45,25 @@ class Thresholds:
         return [f.name for f in fields(cls)]
 
 
-@dataclass
-class Finding:
-    id: str  # stable: the row's key, or the rule's name with an index
-    status: str  # ok, warn or fail
-    summary: str
-    advice: str = ""
-    commands: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 @functools.lru_cache(maxsize=1)
 def knowledge() -> dict[str, Any]:
     return yaml.safe_load(Path(__file__).with_name("findings.yaml").read_text(encoding="utf-8"))
 
 
 def evaluate(page: StatusPage, thresholds: Thresholds = Thresholds(), now: datetime | None = None) -> list[Finding]:
-    """Every finding the page supports, in the order of RULES."""
+    """Every finding the page supports, in the order of RULES; each keyed by the row or rule it comes from."""
     now = now or datetime.now(timezone.utc)
     return [finding for rule in RULES for finding in rule(page, thresholds, now)]
 
 
-def worst(findings: list[Finding]) -> str:
-    return max((f.status for f in findings), key=STATUS_RANK.__getitem__, default="ok")
-
-
-def _advised(key: str) -> dict[str, Any]:
-    """advice text and links (resolved to URLs) for a rule, from findings.yaml."""
+def _advised(key: str) -> Advice:
+    """The advice (text and links resolved to URLs) of a rule, from findings.yaml."""
     entry = knowledge()["advice"][key]
-    return {"advice": " ".join(entry["text"].split()), "links": _links(entry.get("links", ()))}
+    return Advice(" ".join(entry["text"].split()), links=_links(entry.get("links", ())))
+
+
+def _found(key: str, status: str, text: str, *advice: Advice) -> Finding:
+    return Finding(Status(status), text, advice, key)
 
 
 def _links(names) -> list[str]:
@@ -96,13 +84,14 @@ def flags(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
     for flag in knowledge()["flags"]:
         value = page.value(flag["key"])
         if value is True:
-            yield Finding(flag["key"], "ok", f"{flag['name']}: yes")
+            yield _found(flag["key"], "ok", f"{flag['name']}: yes")
         elif value is False:
             detail = _detail(page, flag.get("detail", ""))
-            yield Finding(flag["key"], flag["when_false"], flag["says_false"] + (f" ({detail})" if detail else ""),
-                          " ".join(flag["advice"].split()), list(flag.get("commands", ())), _links(flag.get("links", ())))
+            yield _found(flag["key"], flag["when_false"], flag["says_false"] + (f" ({detail})" if detail else ""),
+                         Advice(" ".join(flag["advice"].split()), list(flag.get("commands", ())),
+                                _links(flag.get("links", ()))))
         elif value is not None:
-            yield Finding(flag["key"], "warn", f"{flag['name']}: {_quote(value)} is neither yes nor no")
+            yield _found(flag["key"], "warn", f"{flag['name']}: {_quote(value)} is neither yes nor no")
 
 
 def _detail(page: StatusPage, template: str) -> str:
@@ -121,10 +110,10 @@ def analytics_database(page: StatusPage, t: Thresholds, now: datetime) -> Iterat
     if value.lower() == "postgres":
         size = page.value("postgres_events_table_size")
         held = f" (events table: {size})" if size else ""
-        yield Finding("analytics_database", "warn", f"events are stored in Postgres, not ClickHouse{held}",
-                      **_advised("analytics_database_postgres"))
+        yield _found("analytics_database", "warn", f"events are stored in Postgres, not ClickHouse{held}",
+                     _advised("analytics_database_postgres"))
     else:
-        yield Finding("analytics_database", "ok", f"analytics database: {value}")
+        yield _found("analytics_database", "ok", f"analytics database: {value}")
 
 
 VERSIONS = (("posthog_version", "PostHog"), ("posthog_git_sha", "PostHog commit"),
@@ -135,7 +124,7 @@ def versions(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding
     parts = [f"{name} {str(page.value(key))[:12] if key == 'posthog_git_sha' else page.value(key)}"
              for key, name in VERSIONS if page.value(key) is not None]
     if parts:
-        yield Finding("versions", "ok", "versions: " + ", ".join(parts))
+        yield _found("versions", "ok", "versions: " + ", ".join(parts))
 
 
 def clickhouse_disks(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
@@ -149,13 +138,13 @@ def clickhouse_disks(page: StatusPage, t: Thresholds, now: datetime) -> Iterator
             continue  # a page cut short before the total: its problems say so
         free, total = parse_size(metric.value), parse_size(total_value)
         if free is None or not total:
-            yield Finding(f"clickhouse_disk_{index}", "warn", f"ClickHouse disk {index}: the sizes "
-                          f"{_quote(metric.value)} free of {_quote(total_value)} could not be read")
+            yield _found(f"clickhouse_disk_{index}", "warn", f"ClickHouse disk {index}: the sizes "
+                         f"{_quote(metric.value)} free of {_quote(total_value)} could not be read")
             continue
         pct = 100 * free / total
         status = "fail" if pct < t.disk_fail_free_pct else "warn" if pct < t.disk_warn_free_pct else "ok"
-        text = f"ClickHouse disk {index}: {human_size(free)} free of {human_size(total)} ({pct:.0f}%)"
-        yield Finding(f"clickhouse_disk_{index}", status, text, **(_advised("clickhouse_disk") if status != "ok" else {}))
+        text = f"ClickHouse disk {index}: {units.size(free)} free of {units.size(total)} ({pct:.0f}%)"
+        yield _found(f"clickhouse_disk_{index}", status, text, *([_advised("clickhouse_disk")] if status != "ok" else []))
 
 
 def last_event(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
@@ -164,18 +153,18 @@ def last_event(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Findi
         return
     age, never = parse_age(value, now)
     if never:
-        yield Finding("last_event_ingested", "warn", "no event was ingested in the hour before the page was taken",
-                      **_advised("last_event"))
+        yield _found("last_event_ingested", "warn", "no event was ingested in the hour before the page was taken",
+                     _advised("last_event"))
     elif age is None:
-        yield Finding("last_event_ingested", "warn", f"last event ingested: {_quote(value)} could not be read as a time")
+        yield _found("last_event_ingested", "warn", f"last event ingested: {_quote(value)} could not be read as a time")
     elif age < -CLOCK_SKEW_SECONDS:
-        yield Finding("last_event_ingested", "warn", f"last event ingested {human_age(-age)} in the future: the "
-                      "clocks of ClickHouse and this machine differ, so its age cannot be judged")
+        yield _found("last_event_ingested", "warn", f"last event ingested {units.duration(-age)} in the future: the "
+                     "clocks of ClickHouse and this machine differ, so its age cannot be judged")
     elif age > t.ingest_warn_minutes * 60:
-        yield Finding("last_event_ingested", "warn", f"last event ingested {human_age(age)} ago (more than "
-                      f"{t.ingest_warn_minutes:g} min)", **_advised("last_event"))
+        yield _found("last_event_ingested", "warn", f"last event ingested {units.duration(age)} ago (more than "
+                     f"{t.ingest_warn_minutes:g} min)", _advised("last_event"))
     else:
-        yield Finding("last_event_ingested", "ok", f"last event ingested {human_age(age)} ago")
+        yield _found("last_event_ingested", "ok", f"last event ingested {units.duration(age)} ago")
 
 
 def redis_memory(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
@@ -184,15 +173,15 @@ def redis_memory(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Fin
     if used is None or limit is None:
         return
     if limit == 0:
-        yield Finding("redis_memory", "ok", f"Redis uses {human_size(used)} with no maxmemory limit")
+        yield _found("redis_memory", "ok", f"Redis uses {units.size(used)} with no maxmemory limit")
         return
     pct = 100 * used / limit
-    text = f"Redis uses {human_size(used)} of its {human_size(limit)} maxmemory ({pct:.0f}%, policy {policy})"
+    text = f"Redis uses {units.size(used)} of its {units.size(limit)} maxmemory ({pct:.0f}%, policy {policy})"
     if pct < t.redis_memory_warn_pct:
-        yield Finding("redis_memory", "ok", text)
+        yield _found("redis_memory", "ok", text)
     else:
         status = "fail" if policy == "noeviction" else "warn"
-        yield Finding("redis_memory", status, text, **_advised("redis_memory"))
+        yield _found("redis_memory", status, text, _advised("redis_memory"))
 
 
 RULES: tuple[Callable[[StatusPage, Thresholds, datetime], Iterator[Finding]], ...] = (

@@ -239,14 +239,14 @@ def _add_row(builder: _Builder, row: Any) -> bool:
     source_key = key.strip()[:200] if isinstance(key, str) and key.strip() else None
     if not label and not source_key:
         return False
-    builder.add(label or source_key, row.get("value"), source_key, _subrows(row.get("subrows")))
+    builder.add(label or source_key or "", row.get("value"), source_key, _subrows(row.get("subrows")))
     return True
 
 
 def _subrows(data: Any) -> Subrows | None:
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         return None
-    columns = data.get("columns") if isinstance(data.get("columns"), list) else []
+    columns: list[Any] = data["columns"] if isinstance(data.get("columns"), list) else []
     rows = [[_cell(v) for v in row[:MAX_COLUMNS]] if isinstance(row, (list, tuple)) else [_cell(row)]
             for row in data["rows"][:MAX_SUBROWS]]
     return Subrows([tidy(c) for c in columns[:MAX_COLUMNS]], rows)

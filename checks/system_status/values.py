@@ -13,6 +13,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from posthog_doctor.check import units
+
 UNKNOWN = {"", "unknown", "none", "null", "n/a", "?", "?b"}
 TRUE, FALSE = {"yes", "true"}, {"no", "false"}
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
@@ -96,42 +98,9 @@ def parse_age(value: Any, now: datetime) -> tuple[float | None, bool]:
             # The page shows "Never" for the epoch only in a UTC browser; elsewhere "56 years ago".
             return None, True
         return (-seconds if relative.group(1) else seconds), False
-    when = parse_timestamp(str(value or ""))
+    when = units.parse_timestamp(str(value or ""))
     if when is None:
         return None, False
     if when.year <= 1970:
         return None, True
     return (now - when).total_seconds(), False
-
-
-def parse_timestamp(text: str) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def human_age(seconds: float | None) -> str:
-    """`45 s`, `3 min`, `2.5 h`, `4 days`: a coarse age that reads the same from a timestamp and from "3 minutes ago"."""
-    if seconds is None:
-        return "unknown"
-    seconds = max(seconds, 0.0)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
-
-
-def human_size(size: float | None) -> str:
-    if size is None:
-        return "unknown"
-    unit = "B"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(size) < 1024 or unit == "PiB":
-            break
-        size /= 1024
-    return f"{size:.0f} B" if unit == "B" else f"{size:.1f} {unit}"

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from ..endpoints import Endpoint
 from ..topology import Component
-from .base import ConnectorError, Deadline, MissingObject, ProbeResult, resolves
+from .base import ConnectorError, Deadline, ErrorKind, MissingObject, ProbeResult, WouldScan, resolves
+from .results import Query, QueryResult
 
-__all__ = ["ConnectorError", "MissingObject", "ProbeResult", "Deadline", "SnapshotFile", "probe", "read_snapshot"]
+__all__ = ["ConnectorError", "Deadline", "ErrorKind", "MissingObject", "ProbeResult", "Query", "QueryResult",
+           "SnapshotFile", "WouldScan", "own_queries", "probe", "read_snapshot"]
 
 MAX_SNAPSHOT_BYTES = 5_000_000
 
@@ -33,7 +35,7 @@ def read_snapshot(path: Path) -> SnapshotFile:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_SNAPSHOT_BYTES + 1)
     except OSError as exc:
-        raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}", "error") from None
+        raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}", ErrorKind.ERROR) from None
     truncated = len(raw) > MAX_SNAPSHOT_BYTES
     raw = raw[:MAX_SNAPSHOT_BYTES]
     # Text copied from a browser on Windows is often saved as UTF-16.
@@ -42,6 +44,13 @@ def read_snapshot(path: Path) -> SnapshotFile:
     else:
         text = raw.decode("utf-8-sig", errors="replace")
     return SnapshotFile(path.name, text, truncated)
+
+
+def own_queries(components: list[str]) -> list[Query]:
+    """The statements the connectors of `components` send on their own (a table listing, a version)."""
+    from .clickhouse import OWN_QUERIES
+
+    return [q for q in OWN_QUERIES if q.component in components]
 
 
 def resolve_endpoint(endpoint: Endpoint) -> Endpoint | None:
@@ -61,17 +70,17 @@ def probe(component: Component, endpoint: Endpoint | None, *, seconds: float = 5
         return ProbeResult(True, "always available"), None
     if component.kind == "file":
         if status_file is None:
-            return ProbeResult(False, "no file given (use --status-file FILE)", error_kind="not_configured"), None
+            return ProbeResult(False, "no file given (use --status-file FILE)", error_kind=ErrorKind.NOT_CONFIGURED), None
         if not status_file.is_file():
-            return ProbeResult(False, f"{status_file.name} is not a readable file", error_kind="error"), None
+            return ProbeResult(False, f"{status_file.name} is not a readable file", error_kind=ErrorKind.ERROR), None
         return ProbeResult(True, f"file {status_file.name}"), None
     if endpoint is None:
-        return ProbeResult(False, f"{component.label} is disabled in the configuration", error_kind="disabled"), None
+        return ProbeResult(False, f"{component.label} is disabled in the configuration", error_kind=ErrorKind.DISABLED), None
     resolved = resolve_endpoint(endpoint)
     if resolved is None:
         hosts = ", ".join((endpoint.host, *endpoint.fallback_hosts))
         return ProbeResult(False, f"none of the default hosts ({hosts}) resolves; set {component.flag}",
-                           error_kind="dns", endpoint=endpoint.url()), None
+                           error_kind=ErrorKind.DNS, endpoint=endpoint.url()), None
     deadline = Deadline(seconds)
     started = time.monotonic()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import socket
 import threading
@@ -10,23 +11,54 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class ErrorKind(enum.StrEnum):
+    """What went wrong talking to a component. A `str` enum, so `exc.kind == "refused"` also reads true."""
+
+    REFUSED = "refused"  # nothing listens there
+    DNS = "dns"  # the host name does not resolve
+    TIMEOUT = "timeout"  # no answer within the deadline
+    AUTH = "auth"  # user, password or key refused (or missing)
+    TLS = "tls"  # TLS on one side only, or a certificate problem
+    MISSING_DATABASE = "missing_database"
+    MISSING_TABLE = "missing_table"  # a table, view, column or key the check expected is not there
+    PERMISSION = "permission"  # authenticated, but not allowed to read this
+    PROTOCOL = "protocol"  # something answered, but not in the protocol expected
+    HTTP_STATUS = "http_status"  # an HTTP answer with a status the caller did not expect
+    TOO_LARGE = "too_large"  # an answer or value larger than the doctor reads
+    REDIRECT = "redirect"  # an HTTP redirect the doctor will not follow
+    NOT_ALLOWED = "not_allowed"  # the doctor refused to send a statement that could write or consume
+    WOULD_SCAN = "would_scan"  # the planner would scan a table the doctor promised not to scan
+    BUDGET = "budget"  # a read budget ended the query
+    MEMORY = "memory"  # the server's memory limit ended the query
+    UNSUPPORTED = "unsupported"  # the server is too old (or too new) for this query
+    WRONG_TYPE = "wrong_type"  # a Redis key holds another type than the one PostHog writes
+    ERROR = "error"  # anything else
+    # Only in probe results: why a component was not tried at all.
+    DISABLED = "disabled"
+    NOT_CONFIGURED = "not_configured"
+    NOT_PROBED = "not_probed"
+
+
 class ConnectorError(Exception):
-    """A failure talking to a component, in plain words. `kind` classifies it for checks and tests.
+    """A failure talking to a component, in plain words; `kind` classifies it for checks and tests."""
 
-    Kinds: refused, dns, timeout, auth, tls, missing_database, missing_table, permission, protocol,
-    http_status, too_large, redirect, not_allowed, error.
-    """
-
-    def __init__(self, message: str, kind: str = "error"):
+    def __init__(self, message: str, kind: ErrorKind | str = ErrorKind.ERROR):
         super().__init__(message)
-        self.kind = kind
+        self.kind = ErrorKind(kind)
 
 
 class MissingObject(ConnectorError):
     """A table, view or key the check expected does not exist (often: an older or newer PostHog)."""
 
     def __init__(self, message: str):
-        super().__init__(message, "missing_table")
+        super().__init__(message, ErrorKind.MISSING_TABLE)
+
+
+class WouldScan(ConnectorError):
+    """The planner chose a sequential scan for a statement the caller asked never to scan."""
+
+    def __init__(self, message: str):
+        super().__init__(message, ErrorKind.WOULD_SCAN)
 
 
 @dataclass
@@ -38,7 +70,7 @@ class ProbeResult:
     version: str = ""
     latency_ms: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
-    error_kind: str = ""
+    error_kind: ErrorKind | None = None  # why it is not reachable
     endpoint: str = ""  # the redacted URL finally used (after default-host fallback)
 
 
@@ -84,18 +116,18 @@ def network_error(exc: BaseException, where: str, timeout: float | None = None) 
     text = str(exc)
     lowered = text.lower()
     if isinstance(exc, ConnectionRefusedError) or "refused" in lowered:
-        return ConnectorError(f"connection refused by {where}: nothing listens there", "refused")
+        return ConnectorError(f"connection refused by {where}: nothing listens there", ErrorKind.REFUSED)
     if isinstance(exc, socket.gaierror) or "name or service not known" in lowered or "nodename nor servname" in lowered \
             or "temporary failure in name resolution" in lowered or "could not translate host name" in lowered:
-        return ConnectorError(f"cannot resolve the host of {where}: check the name and the network", "dns")
+        return ConnectorError(f"cannot resolve the host of {where}: check the name and the network", ErrorKind.DNS)
     if isinstance(exc, (socket.timeout, TimeoutError)) or "timed out" in lowered or "timeout" in lowered:
         secs = f" within {timeout:.1f} s" if timeout else ""
-        return ConnectorError(f"no answer from {where}{secs}", "timeout")
+        return ConnectorError(f"no answer from {where}{secs}", ErrorKind.TIMEOUT)
     if "ssl" in lowered or "tls" in lowered or "certificate" in lowered or "wrong version number" in lowered:
-        return ConnectorError(f"TLS handshake with {where} failed: {first_line(text)}", "tls")
+        return ConnectorError(f"TLS handshake with {where} failed: {first_line(text)}", ErrorKind.TLS)
     if isinstance(exc, (ConnectionResetError, BrokenPipeError)) or "reset by peer" in lowered or "unexpected eof" in lowered:
-        return ConnectorError(f"{where} closed the connection unexpectedly", "protocol")
-    return ConnectorError(f"cannot talk to {where}: {first_line(text) or type(exc).__name__}", "error")
+        return ConnectorError(f"{where} closed the connection unexpectedly", ErrorKind.PROTOCOL)
+    return ConnectorError(f"cannot talk to {where}: {first_line(text) or type(exc).__name__}", ErrorKind.ERROR)
 
 
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)

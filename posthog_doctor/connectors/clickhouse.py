@@ -2,9 +2,9 @@
 
 Every query carries `readonly=2`, a server-side `max_execution_time` sized from the check's deadline,
 a cap on result rows, and, when the caller names one, a read budget with `read_overflow_mode='break'`.
-An answer cut by a budget comes back marked `partial`, never silently short. Query ids start with
-`posthog-doctor:` so a DBA (and the benchmark) can find every statement the doctor sent in
-`system.query_log`.
+An answer cut by a budget comes back marked `partial`, never silently short. Query ids read
+`posthog-doctor:<run>:<check>:<query name>:<n>:<random>`, so a DBA (and the benchmark) can find and
+attribute every statement the doctor sent in `system.query_log`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import time
 import uuid
 from typing import Any
 
-from ..check import Query
 from ..endpoints import Endpoint
-from .base import ConnectorError, Deadline, MissingObject, first_line, network_error, strip_comments, to_text
-from .results import IoTally, QueryResult
+from .base import ConnectorError, Deadline, ErrorKind, MissingObject, first_line, network_error, strip_comments, to_text
+from .results import IoTally, Query, QueryResult, as_query
 
 # clickhouse-driver fills a 400-year table of dates when it is imported (about 75 ms of start-up); its lazy
 # table (this variable, spelt as the driver spells it) gives the same dates, computed when first read.
@@ -44,6 +43,12 @@ _PERMISSION_CODES = {497, 164, 291}  # access denied, readonly, database access 
 _MISSING_CODES = {60, 47, 16, 36}  # table, identifier, column, bad arguments about a missing object
 _TIMEOUT_CODES = {159, 209}
 _BUDGET_CODES = {158, 307, 396}
+
+# Statements the connector sends on its own behalf (`posthog-doctor explain` lists them too).
+VERSION_QUERY = Query("clickhouse", "version", "SELECT version() AS version")
+TABLES_QUERY = Query("clickhouse", "tables", "SELECT name, engine FROM system.tables WHERE database = %(database)s "
+                                             "ORDER BY name LIMIT 5000")
+OWN_QUERIES = (VERSION_QUERY, TABLES_QUERY)
 
 
 class ClickHouse:
@@ -72,12 +77,13 @@ class ClickHouse:
     def query(self, query: Query | str, params: dict[str, Any] | None = None, *, max_rows_to_read: int | None = None,
               max_bytes_to_read: int | None = None, timeout: float | None = None) -> QueryResult:
         """Run a read-only query. Parameters use the driver's `%(name)s` substitution."""
-        sql = query.text if isinstance(query, Query) else query
-        sql = sql.strip().rstrip(";")
+        query = as_query(query, "clickhouse")
+        sql = query.text.strip().rstrip(";")
         if not _READ_STATEMENT.match(strip_comments(sql)):
-            raise ConnectorError("refused to send a statement that is not a read", "not_allowed")
+            raise ConnectorError("refused to send a statement that is not a read", ErrorKind.NOT_ALLOWED)
         if _KAFKA_TABLE_READ.search(strip_comments(sql)):
-            raise ConnectorError("refused to read a Kafka-engine table: reading it would consume its messages", "not_allowed")
+            raise ConnectorError("refused to read a Kafka-engine table: reading it would consume its messages",
+                                 ErrorKind.NOT_ALLOWED)
         limit = self.deadline.limit(timeout or QUERY_CAP_SECONDS)
         settings: dict[str, Any] = {
             "readonly": 2,  # reads only, but still lets us set the limits below
@@ -91,7 +97,8 @@ class ClickHouse:
         if max_bytes_to_read:
             settings.update(max_bytes_to_read=int(max_bytes_to_read), read_overflow_mode="break")
         self._count += 1
-        query_id = f"posthog-doctor:{self.tag or 'query'}:{self._count}:{uuid.uuid4().hex[:8]}"
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", query.name)[:60] or "adhoc"
+        query_id = f"posthog-doctor:{self.tag or 'query'}:{name}:{self._count}:{uuid.uuid4().hex[:8]}"
         backend = self._connect(limit)
         started = time.monotonic()
         try:
@@ -103,7 +110,7 @@ class ClickHouse:
             columns, rows, rows_read, bytes_read = backend.execute(sql, params, {}, query_id, limit)
         elapsed = (time.monotonic() - started) * 1000
         result = QueryResult(columns, [tuple(to_text(v) for v in row) for row in rows], rows_read=rows_read,
-                             bytes_read=bytes_read, elapsed_ms=elapsed, query_id=query_id)
+                             bytes_read=bytes_read, elapsed_ms=elapsed, query_id=query_id, name=query.name)
         reasons = []
         if max_rows_to_read and rows_read >= max_rows_to_read:
             reasons.append(f"stopped after reading {rows_read:,} rows (budget {int(max_rows_to_read):,})")
@@ -119,15 +126,14 @@ class ClickHouse:
     def version(self) -> tuple[int, ...]:
         """The server's version as numbers, e.g. (23, 9, 2, 56)."""
         if self._version is None:
-            text = str(self.query("SELECT version() AS version").scalar(""))
+            text = str(self.query(VERSION_QUERY).scalar(""))
             self._version = tuple(int(p) for p in re.findall(r"\d+", text)[:4])
         return self._version
 
-    def table_names(self, database: str | None = None) -> set[str]:
-        """Names of the tables and views in `database` (default: the connection's database)."""
-        result = self.query("SELECT name FROM system.tables WHERE database = %(db)s",
-                            {"db": database or self.database})
-        return {row[0] for row in result.rows}
+    def tables(self, database: str | None = None) -> dict[str, str]:
+        """Name -> engine of every table and view in `database` (default: the connection's database)."""
+        result = self.query(TABLES_QUERY, {"database": database or self.database})
+        return {str(row[0]): str(row[1]) for row in result.rows}
 
     def close(self) -> None:
         if self._backend is not None:
@@ -179,7 +185,7 @@ class _NativeBackend(_Backend):
             raise server_error(exc.code, exc.message, self.where, settings) from None
         except errors.SocketTimeoutError:
             self.close()
-            raise ConnectorError(f"no answer from {self.where} within {limit:.1f} s", "timeout") from None
+            raise ConnectorError(f"no answer from {self.where} within {limit:.1f} s", ErrorKind.TIMEOUT) from None
         except EOFError:
             handshake_done = self.client.connection.server_info is not None
             self.close()
@@ -187,8 +193,8 @@ class _NativeBackend(_Backend):
                 raise ConnectorError(
                     f"{self.where} closed the connection during the handshake: the user may not use database "
                     f"{self.database!r} (allow_databases), or the port does not speak ClickHouse's native protocol",
-                    "protocol") from None
-            raise ConnectorError(f"{self.where} closed the connection unexpectedly", "protocol") from None
+                    ErrorKind.PROTOCOL) from None
+            raise ConnectorError(f"{self.where} closed the connection unexpectedly", ErrorKind.PROTOCOL) from None
         except (errors.NetworkError, OSError) as exc:
             self.close()
             raise network_error(exc, self.where, limit) from None
@@ -214,7 +220,7 @@ def chdb_session(path: str):
     try:
         from chdb import session as chdb_api
     except ImportError:
-        raise ConnectorError("chdb:// needs the chdb package (pip install chdb-core)", "error") from None
+        raise ConnectorError("chdb:// needs the chdb package (pip install chdb-core)", ErrorKind.ERROR) from None
     with _chdb_lock:
         if path not in _chdb_sessions:
             _chdb_sessions[path] = chdb_api.Session(path if path != ":memory:" else "")
@@ -264,27 +270,27 @@ def server_error(code: int, message: str, where: str, settings: dict) -> Excepti
     if code == 164 and settings and "setting" in lowered and ("modify" in lowered or "override" in lowered):
         return _SettingsLocked()
     if code in _AUTH_CODES:
-        return ConnectorError(f"{where} rejected the user or password: {text}", "auth")
+        return ConnectorError(f"{where} rejected the user or password: {text}", ErrorKind.AUTH)
     if code == 81:
-        return ConnectorError(f"{where}: {text}", "missing_database")
+        return ConnectorError(f"{where}: {text}", ErrorKind.MISSING_DATABASE)
     if code in _MISSING_CODES:
         return MissingObject(f"{where}: {text}")
     if code in _PERMISSION_CODES:
-        return ConnectorError(f"{where} denied the query: {text}", "permission")
+        return ConnectorError(f"{where} denied the query: {text}", ErrorKind.PERMISSION)
     if code in _TIMEOUT_CODES:
-        return ConnectorError(f"{where} stopped the query at its time limit ({settings.get('max_execution_time', '?')} s)", "timeout")
+        return ConnectorError(f"{where} stopped the query at its time limit ({settings.get('max_execution_time', '?')} s)", ErrorKind.TIMEOUT)
     if code in _BUDGET_CODES:
-        return ConnectorError(f"{where}: the query hit its read budget: {text}", "budget")
+        return ConnectorError(f"{where}: the query hit its read budget: {text}", ErrorKind.BUDGET)
     if code == 241:
-        return ConnectorError(f"{where}: the query hit its memory limit: {text}", "memory")
+        return ConnectorError(f"{where}: the query hit its memory limit: {text}", ErrorKind.MEMORY)
     if code in (46, 62, 43, 44, 115):  # unknown function, syntax, type or setting: an older server
-        return ConnectorError(f"{where} does not support this query (older version?): {text}", "unsupported")
-    return ConnectorError(f"{where} returned an error: {text or 'code ' + str(code)}", "error")
+        return ConnectorError(f"{where} does not support this query (older version?): {text}", ErrorKind.UNSUPPORTED)
+    return ConnectorError(f"{where} returned an error: {text or 'code ' + str(code)}", ErrorKind.ERROR)
 
 
 def protocol_error(exc: Exception, where: str) -> ConnectorError:
     text = first_line(str(exc))
     if "unexpected packet" in text.lower() or "unknown packet" in text.lower():
         return ConnectorError(f"{where} answered something that is not the ClickHouse native protocol "
-                              "(wrong port, or TLS on one side only? try ?secure=true or the plain port)", "protocol")
-    return ConnectorError(f"cannot talk to {where}: {text or type(exc).__name__}", "protocol")
+                              "(wrong port, or TLS on one side only? try ?secure=true or the plain port)", ErrorKind.PROTOCOL)
+    return ConnectorError(f"cannot talk to {where}: {text or type(exc).__name__}", ErrorKind.PROTOCOL)

@@ -51,7 +51,8 @@ def host_facts(paths: tuple[str, ...] = ("/",)) -> HostFacts:
         except OSError:
             continue
     try:
-        load = tuple(round(x, 2) for x in os.getloadavg())
+        one, five, fifteen = os.getloadavg()
+        load: tuple[float, float, float] | None = (round(one, 2), round(five, 2), round(fifteen, 2))
     except OSError:
         load = None
     return HostFacts(

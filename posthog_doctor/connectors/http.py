@@ -2,7 +2,8 @@
 
 Redirects are followed only on the same host, so an API key is never handed to another server.
 A body larger than the cap is cut and marked `truncated`; the whole exchange ends by the deadline even
-when a server trickles bytes.
+when a server trickles bytes. `get_json` reads a JSON API and says in plain words what a 401 or 403
+means for the key the run was given (never the key itself).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .. import __version__
 from ..endpoints import Endpoint
-from .base import ConnectorError, Deadline, first_line, network_error
+from .base import ConnectorError, Deadline, ErrorKind, first_line, network_error
 
 MAX_BODY_BYTES = 2_000_000
 CALL_CAP_SECONDS = 10.0
@@ -46,14 +47,14 @@ class HttpResponse:
     def json(self) -> Any:
         """The body as JSON, or a ConnectorError that says what came back instead."""
         if self.truncated:
-            raise ConnectorError(f"{self.path} answered with more than {len(self.body):,} bytes; not parsed", "too_large")
+            raise ConnectorError(f"{self.path} answered with more than {len(self.body):,} bytes; not parsed", ErrorKind.TOO_LARGE)
         try:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             kind = self.content_type or "no content type"
             raise ConnectorError(
                 f"{self.path} answered HTTP {self.status} with a body that is not JSON ({kind}): {self.excerpt(80)!r}",
-                "protocol") from None
+                ErrorKind.PROTOCOL) from None
 
 
 class Http:
@@ -67,7 +68,7 @@ class Http:
         self.base = f"{endpoint.scheme}://{endpoint.host}:{endpoint.port}{endpoint.database}"
         self.where = f"{endpoint.host}:{endpoint.port}"
         self.verify = endpoint.param("verify", "true").lower() not in ("0", "false", "no", "off")
-        self._session = None
+        self._session: Any = None  # a requests.Session, made on first use (requests is imported lazily)
 
     def get(self, path: str, params: dict[str, str] | None = None, *, timeout: float | None = None,
             auth: bool = False) -> HttpResponse:
@@ -95,21 +96,40 @@ class Http:
                     if urlsplit(target).hostname != self.endpoint.host:
                         raise ConnectorError(
                             f"{shown} redirected to another host ({urlsplit(target).hostname}); not followed "
-                            f"(point the URL at the final address)", "redirect")
+                            f"(point the URL at the final address)", ErrorKind.REDIRECT)
                     url, params = target, None
                     continue
                 body, truncated = self._read(resp, stop_at)
                 return HttpResponse(resp.status_code, resp.headers.get("Content-Type", "").split(";")[0].strip(),
                                     body, truncated, (time.monotonic() - started) * 1000, shown)
-            raise ConnectorError(f"{shown}: more than {MAX_REDIRECTS} redirects; not followed", "redirect")
+            raise ConnectorError(f"{shown}: more than {MAX_REDIRECTS} redirects; not followed", ErrorKind.REDIRECT)
         except requests.exceptions.SSLError as exc:
-            raise ConnectorError(f"TLS with {self.where} failed: {_reason(exc)}", "tls") from None
+            raise ConnectorError(f"TLS with {self.where} failed: {_reason(exc)}", ErrorKind.TLS) from None
         except requests.exceptions.Timeout:
-            raise ConnectorError(f"no answer from {self.where}{shown} within {limit:.1f} s", "timeout") from None
+            raise ConnectorError(f"no answer from {self.where}{shown} within {limit:.1f} s", ErrorKind.TIMEOUT) from None
         except requests.exceptions.ConnectionError as exc:
             raise network_error(_root(exc), self.where, limit) from None
         except requests.exceptions.RequestException as exc:
-            raise ConnectorError(f"cannot talk to {self.where}: {_reason(exc)}", "protocol") from None
+            raise ConnectorError(f"cannot talk to {self.where}: {_reason(exc)}", ErrorKind.PROTOCOL) from None
+
+    def get_json(self, path: str, params: dict[str, str] | None = None, *, auth: bool = False,
+                 ok_statuses: tuple[int, ...] = (200,), timeout: float | None = None) -> tuple[int, Any]:
+        """GET `path` and parse its JSON body; returns (status, body).
+
+        Statuses in `ok_statuses` return normally (a health endpoint's 503 carries a body worth reading);
+        401 and 403 raise an `auth` error that says whether a key was sent; any other status raises an
+        `http_status` error quoting the start of the body.
+        """
+        resp = self.get(path, params, auth=auth, timeout=timeout)
+        if resp.status in (401, 403):
+            if auth and self.token:
+                said = "the API key given was refused (wrong key, or its user may not read this)"
+            else:
+                said = "no API key was given (pass one with --api-key or POSTHOG_PERSONAL_API_KEY)"
+            raise ConnectorError(f"{path} answered HTTP {resp.status}: {said}", ErrorKind.AUTH)
+        if resp.status not in ok_statuses:
+            raise ConnectorError(f"{path} answered HTTP {resp.status}: {resp.excerpt(100)!r}", ErrorKind.HTTP_STATUS)
+        return resp.status, resp.json()
 
     def _read(self, resp, stop_at: float) -> tuple[bytes, bool]:
         import urllib3
@@ -126,11 +146,11 @@ class Http:
                 if size > self.max_bytes:
                     return b"".join(chunks)[: self.max_bytes], True
                 if time.monotonic() > stop_at:
-                    raise ConnectorError(f"{self.where} was still sending after the time limit", "timeout")
+                    raise ConnectorError(f"{self.where} was still sending after the time limit", ErrorKind.TIMEOUT)
         except urllib3.exceptions.ReadTimeoutError:
-            raise ConnectorError(f"{self.where} stopped sending in the middle of its answer", "timeout") from None
+            raise ConnectorError(f"{self.where} stopped sending in the middle of its answer", ErrorKind.TIMEOUT) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ConnectorError(f"{self.where} broke off its answer: {_reason(exc)}", "protocol") from None
+            raise ConnectorError(f"{self.where} broke off its answer: {_reason(exc)}", ErrorKind.PROTOCOL) from None
         finally:
             resp.close()
         return b"".join(chunks), False

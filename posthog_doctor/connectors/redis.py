@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from ..endpoints import Endpoint
-from .base import ConnectorError, Deadline, network_error, to_text
+from .base import ConnectorError, Deadline, ErrorKind, network_error, to_text
 
 CALL_CAP_SECONDS = 5.0
 MAX_VALUE_BYTES = 64_000  # a key the doctor reads is a heartbeat or a version, never a blob
@@ -34,11 +34,12 @@ class Redis:
         self.endpoint = endpoint
         self.deadline = deadline
         self.where = f"Redis at {endpoint.host}:{endpoint.port}"
-        self._client = None
+        self._client: Any = None  # a redis.Redis, made on first use (redis is imported lazily)
+        self._answered = False  # whether this Redis has answered once (a TLS mismatch hangs before that)
 
     def get(self, key: str) -> str | None:
         if self._call("STRLEN", key) > MAX_VALUE_BYTES:
-            raise ConnectorError(f"{self.where}: key {key!r} holds more than {MAX_VALUE_BYTES:,} bytes; not read", "too_large")
+            raise ConnectorError(f"{self.where}: key {key!r} holds more than {MAX_VALUE_BYTES:,} bytes; not read", ErrorKind.TOO_LARGE)
         value = self._call("GET", key)
         return None if value is None else to_text(value)
 
@@ -75,26 +76,33 @@ class Redis:
         limit = self.deadline.limit(CALL_CAP_SECONDS)
         client = self._connect(limit)
         try:
-            return client.execute_command(*command)
+            answer = client.execute_command(*command)
+            self._answered = True
+            return answer
         except redis.exceptions.ResponseError as exc:
             text = str(exc)
             if text.startswith("WRONGTYPE"):
-                raise ConnectorError(f"{self.where}: key {command[1]!r} holds a different type than expected", "wrong_type") from None
+                raise ConnectorError(f"{self.where}: key {command[1]!r} holds a different type than expected", ErrorKind.WRONG_TYPE) from None
             if "NOAUTH" in text or "WRONGPASS" in text or "invalid password" in text.lower():
-                raise ConnectorError(f"{self.where} rejected the password (or needs one)", "auth") from None
+                raise ConnectorError(f"{self.where} rejected the password (or needs one)", ErrorKind.AUTH) from None
             if "NOPERM" in text:
-                raise ConnectorError(f"{self.where} denied {command[0]}: {text}", "permission") from None
-            raise ConnectorError(f"{self.where} returned an error: {text}", "error") from None
+                raise ConnectorError(f"{self.where} denied {command[0]}: {text}", ErrorKind.PERMISSION) from None
+            raise ConnectorError(f"{self.where} returned an error: {text}", ErrorKind.ERROR) from None
         except redis.exceptions.AuthenticationError:
             self.close()
-            raise ConnectorError(f"{self.where} rejected the password (or needs one)", "auth") from None
+            raise ConnectorError(f"{self.where} rejected the password (or needs one)", ErrorKind.AUTH) from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             self.close()
             cause = exc.__cause__ or exc.__context__ or exc
-            raise network_error(cause if isinstance(cause, OSError) else exc, self.where, limit) from None
+            error = network_error(cause if isinstance(cause, OSError) else exc, self.where, limit)
+            if error.kind == ErrorKind.TIMEOUT and self.endpoint.secure and not self._answered:
+                # A plain Redis reads a TLS hello as a half-typed command and waits for the rest.
+                raise ConnectorError(f"no TLS handshake from {self.where} within {limit:.1f} s: if this Redis does not "
+                                     "use TLS, use redis:// instead of rediss://", ErrorKind.TIMEOUT) from None
+            raise error from None
         except redis.exceptions.RedisError as exc:
             self.close()
-            raise ConnectorError(f"cannot talk to {self.where}: {exc}", "protocol") from None
+            raise ConnectorError(f"cannot talk to {self.where}: {exc}", ErrorKind.PROTOCOL) from None
 
     def _connect(self, limit: float):
         import redis
@@ -104,7 +112,8 @@ class Redis:
             self._client = redis.Redis(
                 host=ep.host, port=ep.port, db=int(ep.database or 0), username=ep.user or None,
                 password=ep.password or None, ssl=ep.secure, socket_connect_timeout=min(limit, 5.0),
-                socket_timeout=limit, retry=None, protocol=2, **_no_client_info(),
+                socket_timeout=limit, retry=None,  # type: ignore[arg-type]  # None: no retries (stubs want a Retry)
+                protocol=2, **_no_client_info(),
             )
         else:
             self._client.connection_pool.connection_kwargs["socket_timeout"] = limit

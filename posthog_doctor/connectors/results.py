@@ -1,9 +1,35 @@
-"""The result of a database query, shared by the SQL connectors."""
+"""Statements and their results, shared by the SQL connectors.
+
+A `Query` is declared by a check (so `posthog-doctor explain` prints it without connecting) and handed
+to a connector in place of text; its name travels into the server-side query id, so a DBA, the read-only
+proof and the benchmark can attribute every statement the doctor sent.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Query:
+    """A statement a check may send: the component it is for, a short name, and the SQL."""
+
+    component: str
+    name: str
+    text: str
+
+    @classmethod
+    def from_file(cls, anchor: str, filename: str, component: str, name: str | None = None) -> Query:
+        """Load SQL kept beside the check: `Query.from_file(__file__, "digest.sql", "clickhouse")`."""
+        path = Path(anchor).with_name(filename)
+        return cls(component, name or path.stem, path.read_text(encoding="utf-8").strip())
+
+
+def as_query(query: Query | str, component: str) -> Query:
+    """A Query for a statement given as plain text (named `adhoc`), so every statement carries a name."""
+    return query if isinstance(query, Query) else Query(component, "adhoc", query)
 
 
 @dataclass
@@ -16,12 +42,22 @@ class QueryResult:
     bytes_read: int = 0
     elapsed_ms: float = 0.0
     query_id: str = ""
+    name: str = ""  # the Query's name
 
     def dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def first(self) -> dict[str, Any] | None:
-        return dict(zip(self.columns, self.rows[0])) if self.rows else None
+        return dict(zip(self.columns, self.rows[0], strict=True)) if self.rows else None
+
+    def one(self) -> dict[str, Any]:
+        """The single row of a statement that always returns one (an aggregate, a server setting)."""
+        row = self.first()
+        if row is None:
+            from .base import ConnectorError, ErrorKind
+
+            raise ConnectorError(f"{self.name or 'a query'} returned no row where one was expected", ErrorKind.PROTOCOL)
+        return row
 
     def scalar(self, default: Any = None) -> Any:
         return self.rows[0][0] if self.rows and self.rows[0] else default

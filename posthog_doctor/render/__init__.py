@@ -12,9 +12,11 @@ import json
 import re
 from typing import Any
 
+from .. import units
 from ..model import Report, Status
 
-TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "text": "terminal.txt.j2", "diff": "diff.md.j2"}
+TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "text": "terminal.txt.j2", "diff": "diff.md.j2",
+             "status": "status.md.j2"}
 STATUS_LABEL = {"ok": "OK", "warn": "WARN", "fail": "FAIL", "error": "COULD NOT RUN", "skipped": "SKIPPED"}
 STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "error": "❓", "skipped": "⏭️"}
 # Only what can start formatting mid-line; escaping more (dots, dashes) leaves backslashes in Slack.
@@ -95,22 +97,16 @@ def safe_url(value: Any) -> str:
 
 def human_bytes(n: Any) -> str:
     try:
-        size = float(n)
+        return units.size(float(n))
     except (TypeError, ValueError):
         return str(n)
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if abs(size) < 1000 or unit == "PB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return str(n)
 
 
 def human_ms(ms: Any) -> str:
     try:
-        ms = float(ms)
+        return units.milliseconds(float(ms))
     except (TypeError, ValueError):
         return str(ms)
-    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
 def cell(value: Any) -> str:

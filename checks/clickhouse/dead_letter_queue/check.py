@@ -1,29 +1,21 @@
-"""Where did the events go? A digest of `events_dead_letter_queue`: one row per cause, with advice.
-
-PostHog writes an event to the dead letter queue (DLQ) when capture or the ingestion pipeline fails on it
-in a way it will not retry: the client got its 200, the event never reaches `events`. The digest groups
-the rows by error location and normalised message (one cause, one row) so a support engineer sees at a
-glance what broke, since when, whether it is still happening, and what to do (`dlq_causes.yaml`).
-"""
+"""The clickhouse.dead_letter_queue check: the digest query, the totals, the examples, and the verdict."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from posthog_doctor.check import Check, Option, Query, Skip, fail, ok, warn
-from posthog_doctor.connectors.base import ConnectorError
-from posthog_doctor.model import Advice, Item, Point, Series, Table, Values
+from posthog_doctor.check import (Advice, Check, ConnectorError, Context, Evidence, Item, Option, Outcome, Point, Query,
+                                  Series, Skip, Table, Values, fail, ok, units, warn)
 
-from ._causes import CAUSES, Cause, cause_of
-from ._common import (HOUR, TABLES, as_int, hour_label, parse_duration, partial_note, pct, say_duration, tables,
-                      utc)
-from ._ingest_profile import QUERIES as PROFILE_QUERIES
-from ._ingest_profile import ingest_profile
-from ._payload import show_payload, show_value
+from .._common import HOUR, as_int, hour_label, parse_window, partial_note, pct, tables
+from .._ingest_profile import QUERIES as PROFILE_QUERIES
+from .._ingest_profile import ingest_profile
+from .causes import CAUSES, Cause, cause_of
+from .payload import show_payload, show_value
 
-DIGEST = Query.from_file(__file__, "dlq_digest.sql", "clickhouse")
-TOTALS = Query.from_file(__file__, "dlq_totals.sql", "clickhouse")
-EXAMPLES = Query.from_file(__file__, "dlq_examples.sql", "clickhouse")
+DIGEST = Query.from_file(__file__, "digest.sql", "clickhouse", "dlq_digest")
+TOTALS = Query.from_file(__file__, "totals.sql", "clickhouse", "dlq_totals")
+EXAMPLES = Query.from_file(__file__, "examples.sql", "clickhouse", "dlq_examples")
 DLQ_TABLE = "events_dead_letter_queue"
 NO_ID = "00000000-0000-0000-0000-000000000000"  # argMaxIf over no rows
 MAX_DIGEST_ROWS = 1000  # causes the digest returns at most (more are counted by a second pass)
@@ -85,7 +77,7 @@ class DeadLetterQueue(Check):
     category = "Data integrity"
     timeout = 30.0
     options = {
-        "window": Option("24h", "digest the DLQ rows of this last period (e.g. 24h, 90m, 7d)", flag="--dlq-window"),
+        "window": Option("24h", "digest the DLQ rows of this last period (e.g. 24h, 90m, 7d)"),
         "context": Option("7d", "also read this much history, for first seen and the hourly chart"),
         "fail_share_pct": Option(20.0, "fail when the DLQ holds this share of the last 24 h's events "
                                        "(PostHog's System Status turns red at 20%)"),
@@ -95,12 +87,12 @@ class DeadLetterQueue(Check):
         "max_bytes_to_read": Option(5_000_000_000, "read budget of the DLQ scan, in bytes"),
         "events_max_rows_to_read": Option(300_000_000, "read budget of the scan of recent events (DLQ share)"),
     }
-    queries = (TABLES, DIGEST, TOTALS, EXAMPLES, *PROFILE_QUERIES)
+    queries = (DIGEST, TOTALS, EXAMPLES, *PROFILE_QUERIES)
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         o = ctx.options
-        window = parse_duration(o["window"], "--dlq-window")
-        context = max(parse_duration(o["context"], "context"), window)
+        window = parse_window(o["window"], f"{self.id}.window")
+        context = max(parse_window(o["context"], f"{self.id}.context"), window)
         present = tables(ctx)
         if DLQ_TABLE not in present:
             raise Skip(f"this PostHog has no {DLQ_TABLE} table in database {ctx.clickhouse.database!r} "
@@ -123,7 +115,7 @@ class DeadLetterQueue(Check):
     # -- reading --
 
     @staticmethod
-    def _totals(ctx, causes: list[CauseRow], params: dict, budget: dict):
+    def _totals(ctx: Context, causes: list[CauseRow], params: dict, budget: dict):
         """Totals from every cause the digest returned; a second pass only when there were too many to return."""
         if len(causes) < params["max_rows"]:
             return Totals(*(sum(getattr(c, f) for c in causes) for f in ("window", "context", "day", "hour"))), None
@@ -132,7 +124,7 @@ class DeadLetterQueue(Check):
         return Totals(*(as_int(row.get(f"{f}_events")) for f in ("window", "context", "day", "hour"))), result
 
     @staticmethod
-    def _share(ctx, present, dlq_day: int, max_rows: int) -> dict:
+    def _share(ctx: Context, present, dlq_day: int, max_rows: int) -> dict:
         """The DLQ's share of the last 24 hours, as PostHog's System Status computes it."""
         if "events" not in present:
             return {"note": "no events table: the DLQ's share of ingestion is unknown"}
@@ -144,7 +136,7 @@ class DeadLetterQueue(Check):
                 "note": f"events scan partial: {profile.partial_reason}" if profile.partial_reason else ""}
 
     @staticmethod
-    def _examples(ctx, causes: list[CauseRow]) -> dict[str, dict]:
+    def _examples(ctx: Context, causes: list[CauseRow]) -> dict[str, dict]:
         ids = [i for c in causes for i in c.example_ids]
         if not ids:
             return {}
@@ -154,12 +146,12 @@ class DeadLetterQueue(Check):
 
     # -- reporting --
 
-    def _verdict(self, ctx, causes, every, totals: Totals, share: dict, examples, window, context, now, partial):
+    def _verdict(self, ctx: Context, causes, every, totals: Totals, share: dict, examples, window, context, now, partial):
         o = ctx.options
         in_window = [c for c in causes if c.window]
-        span = say_duration(window)
+        span = units.duration(window)
         at_least = "at least " if partial else ""
-        evidence = [self._overview(totals, share, len(in_window), window, context, partial)]
+        evidence: list[Evidence] = [self._overview(totals, share, len(in_window), window, context, partial)]
         if in_window:
             evidence.append(self._cause_table(in_window, totals.window, span))
             evidence.append(self._hourly(every, now, context, "All causes"))
@@ -175,7 +167,7 @@ class DeadLetterQueue(Check):
         metrics = {"dlq_events": totals.window, "dlq_share_pct": share.get("share"), "dlq_causes": len(in_window),
                    "dlq_causes_still_happening": len(live)}
         if not in_window:
-            before = f"; {at_least}{totals.context:,} in the {say_duration(context)} before" if totals.context else ""
+            before = f"; {at_least}{totals.context:,} in the {units.duration(context)} before" if totals.context else ""
             return ok(f"no events went to the dead letter queue in the last {span}{before}{cut}",
                       evidence=evidence, partial=bool(partial), metrics=metrics)
         high_share = share.get("share", 0.0) >= o["fail_share_pct"]
@@ -192,10 +184,10 @@ class DeadLetterQueue(Check):
     @staticmethod
     def _overview(totals: Totals, share: dict, causes: int, window, context, partial) -> Values:
         items = [
-            Item(f"Events in the DLQ, last {say_duration(window)}", totals.window, "window_events"),
+            Item(f"Events in the DLQ, last {units.duration(window)}", totals.window, "window_events"),
             Item("Events in the DLQ, last 24 h", totals.day, "day_events"),
             Item("Events in the DLQ, last hour", totals.hour, "hour_events"),
-            Item(f"Events in the DLQ, last {say_duration(context)}", totals.context, "context_events"),
+            Item(f"Events in the DLQ, last {units.duration(context)}", totals.context, "context_events"),
             Item("Causes in the window", causes, "causes"),
             Item("Events ingested, last 24 h", share.get("events"), "events_last_day"),
             Item("DLQ share of the last 24 h (%)", share.get("share"), "dlq_share_pct"),
@@ -205,7 +197,7 @@ class DeadLetterQueue(Check):
 
     @staticmethod
     def _cause_table(causes: list[CauseRow], total: int, span: str) -> Table:
-        rows = [[c.location, c.message[:300], c.window, pct(c.window, total), utc(c.first_seen), utc(c.last_seen),
+        rows = [[c.location, c.message[:300], c.window, pct(c.window, total), units.utc(c.first_seen), units.utc(c.last_seen),
                  c.teams, "yes" if c.still_happening else "no", ", ".join(c.top_events), c.known.title]
                 for c in causes]
         return Table(f"Causes, last {span} (ids, numbers and quoted values replaced)",
@@ -229,7 +221,7 @@ class DeadLetterQueue(Check):
                 r = examples.get(example_id)
                 if r is None:
                     continue
-                rows.append([number, utc(as_int(r["at"])), as_int(r["team_id"]), r["event"],
+                rows.append([number, units.utc(as_int(r["at"])), as_int(r["team_id"]), r["event"],
                              show_value(r["distinct_id"], include_payloads), str(r["error"])[:300],
                              show_payload(r["properties"], as_int(r["properties_bytes"]), include_payloads),
                              show_payload(r["raw_payload"], as_int(r["raw_payload_bytes"]), include_payloads)])
@@ -241,14 +233,15 @@ class DeadLetterQueue(Check):
 
     @staticmethod
     def _earlier_table(causes: list[CauseRow], context: int) -> Table:
-        return Table(f"Causes seen earlier in the last {say_duration(context)}, not in the window",
+        return Table(f"Causes seen earlier in the last {units.duration(context)}, not in the window",
                      ["Error location", "Error", "Events", "First seen", "Last seen"],
-                     [[c.location, c.message[:300], c.context, utc(c.first_seen), utc(c.last_seen)] for c in causes],
+                     [[c.location, c.message[:300], c.context, units.utc(c.first_seen), units.utc(c.last_seen)] for c in causes],
                      personal=True)
 
     @staticmethod
     def _advice(causes: list[CauseRow], share: dict, o) -> list[Advice]:
-        advice, seen = [], {}
+        advice: list[Advice] = []
+        seen: dict[str, list[CauseRow]] = {}
         for c in causes:
             seen.setdefault(c.known.id, []).append(c)
         for group in seen.values():

@@ -1,8 +1,8 @@
 """Reading PostHog's own HTTP endpoints, shared by the checks that need them.
 
 Each endpoint is fetched once per run (several checks read `/_preflight/` or the plugin server's
-`/_health`), and every way it can fail becomes a ConnectorError in plain words: a 401/403 says which
-key is needed, never the key itself.
+`/_health`); the HTTP connector turns every way a call can fail into a plain-words error, a 401/403
+included.
 """
 
 from __future__ import annotations
@@ -10,55 +10,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from posthog_doctor.check import Skip
-from posthog_doctor.connectors import ConnectorError
+from posthog_doctor.check import ConnectorError, Context, ErrorKind, Skip
 
-API_KEY_HELP = ("a personal API key of a staff user (PostHog: Settings > Personal API keys), passed as "
+# On self-hosted PostHog any logged-in user may read System Status (`SingleTenancyOrAdmin`: staff only on
+# PostHog Cloud), so any user's personal API key will do.
+API_KEY_HELP = ("a personal API key of a user of this PostHog (Settings > Personal API keys), passed as "
                 "POSTHOG_PERSONAL_API_KEY or --api-key")
 
 
-def _refuse_auth(ctx, path: str, status: int) -> ConnectorError:
-    """The plain-words error for a 401/403: which key the endpoint needs, and whether one was given."""
-    need = API_KEY_HELP if not ctx.has_api_key else "an API key whose user is staff (instance admin)"
-    given = "the API key given was refused" if ctx.has_api_key else "no API key was given"
-    return ConnectorError(f"{path} answered HTTP {status}: {given}; it needs {need}", "auth")
-
-
-def get_json(ctx, component: str, path: str, *, auth: bool = False, ok_statuses: tuple[int, ...] = (200,)) -> tuple[int, Any]:
-    """GET `path` on an HTTP component and parse JSON; returns (status, body).
-
-    Statuses in `ok_statuses` return normally (health endpoints answer 503 with a JSON body worth
-    reading); 401/403 and any other status raise a ConnectorError that says what went wrong.
-    """
-    http = getattr(ctx, component)
-    resp = http.get(path, auth=auth)
-    if resp.status in (401, 403):
-        raise _refuse_auth(ctx, path, resp.status)
-    if resp.status not in ok_statuses:
-        raise ConnectorError(f"{path} answered HTTP {resp.status}: {resp.excerpt(100)!r}", "http_status")
-    return resp.status, resp.json()
-
-
-def preflight(ctx) -> dict[str, Any]:
+def preflight(ctx: Context) -> dict[str, Any]:
     """`/_preflight/`: service flags, realm, version. Fetched once per run."""
     def fetch() -> dict[str, Any]:
-        _, body = get_json(ctx, "posthog_api", "/_preflight/", auth=ctx.has_api_key)
+        _, body = ctx.posthog_api.get_json("/_preflight/", auth=ctx.has_api_key)
         if not isinstance(body, dict):
-            raise ConnectorError("/_preflight/ answered JSON that is not an object", "protocol")
+            raise ConnectorError("/_preflight/ answered JSON that is not an object", ErrorKind.PROTOCOL)
         return body
 
     return ctx.shared("posthog_api:/_preflight/", fetch)
 
 
-def instance_status(ctx) -> dict[str, Any]:
-    """`/api/instance_status` (the System Status page's data). Needs a personal API key of a staff user."""
+def instance_status(ctx: Context) -> dict[str, Any]:
+    """`/api/instance_status` (the System Status page's data). Needs a personal API key."""
     if not ctx.has_api_key:
         raise Skip(f"the System Status API needs {API_KEY_HELP}")
 
     def fetch() -> dict[str, Any]:
-        _, body = get_json(ctx, "posthog_api", "/api/instance_status", auth=True)
+        _, body = ctx.posthog_api.get_json("/api/instance_status", auth=True)
         if not isinstance(body, dict):
-            raise ConnectorError("/api/instance_status answered JSON that is not an object", "protocol")
+            raise ConnectorError("/api/instance_status answered JSON that is not an object", ErrorKind.PROTOCOL)
         return body
 
     return ctx.shared("posthog_api:/api/instance_status", fetch)
@@ -93,10 +72,10 @@ class HealthAnswer:
 HEALTH_CALL_SECONDS = 5.0  # a health endpoint slower than this is a finding in itself
 
 
-def health(ctx, component: str, path: str) -> HealthAnswer:
+def health(ctx: Context, component: str, path: str, *, seconds: float = HEALTH_CALL_SECONDS) -> HealthAnswer:
     """GET a health endpoint once per run; transport failures (refused, timeout, TLS) raise ConnectorError."""
     def fetch() -> HealthAnswer:
-        resp = getattr(ctx, component).get(path, timeout=HEALTH_CALL_SECONDS)  # never needs the API key
+        resp = getattr(ctx, component).get(path, timeout=seconds)  # an HTTP component; never needs the API key
         try:
             body, is_json = resp.json(), True
         except ConnectorError:  # not JSON, or larger than the cap: the excerpt still says what came back

@@ -1,25 +1,18 @@
-"""How many events a Postgres-backed PostHog stores and receives, against PostHog's documented limits.
+"""The postgres.event_volume check: reading, then judging with volume.py and reporting with report.py."""
 
-"If they have a lot of volume and they're still on Postgres they should upgrade to ClickHouse", made
-exact: events per month and per day, table and index sizes and the growth trend, all from catalog
-statistics and planner estimates (the events table is never counted or scanned), judged against
-docs/self-host/configure/scaling-posthog: fine below about 2M events a month, struggling from 2M, a
-hard limit near 5M, and RAM for the whole events table (about 300 MB per 1M events).
-"""
 
 from __future__ import annotations
 
-from posthog_doctor.check import Check, Option, Query, Skip, ok, undetermined, verdict
-from posthog_doctor.checks.deployment._signals import (CLICKHOUSE, CLICKHOUSE_TABLES_QUERY, BackendVerdict,
-                                                       analytics_backend)
+from posthog_doctor.check import (Check, Context, Evidence, Option, Outcome, Query, Skip, WouldScan, ok, outcome,
+                                  undetermined, units)
 
-from . import _events_table as events_table
-from ._events_table import EVENT_TABLE, RELATED_TABLES, TableStats
-from ._plan import WouldScan
-from ._volume import (Estimates, approx, assess_freshness, day_windows, month_windows, monthly_rate, rolling_windows,
-                      trend, volume_status)
-from ._volume_report import (analyze_advice, event_table_evidence, memory_evidence, series_evidence, tables_evidence,
-                             trend_evidence, volume_advice, volume_summary)
+from ...common import events_table
+from ...common.analytics_backend import CLICKHOUSE, CLICKHOUSE_TABLES_QUERY, BackendVerdict, analytics_backend
+from ...common.events_table import EVENT_TABLE, RELATED_TABLES, TableStats
+from .report import (analyze_advice, event_table_evidence, memory_evidence, series_evidence, tables_evidence,
+                     trend_evidence, volume_advice, volume_summary)
+from .volume import (Estimates, assess_freshness, day_windows, month_windows, monthly_rate, rolling_windows, trend,
+                     volume_status)
 
 MEMORY_QUERY = Query.from_file(__file__, "memory_settings.sql", "postgres")
 
@@ -50,7 +43,7 @@ class EventVolume(Check):
     }
     queries = (*events_table.QUERIES, MEMORY_QUERY, CLICKHOUSE_TABLES_QUERY)
 
-    def run(self, ctx):
+    def run(self, ctx: Context) -> Outcome:
         o = ctx.options
         stats = events_table.read_table_stats(ctx, (EVENT_TABLE, *RELATED_TABLES))
         events = stats.get(EVENT_TABLE)
@@ -72,7 +65,7 @@ class EventVolume(Check):
         growth = trend(estimates.last_30_days, estimates.previous_30_days, freshness, first_event, events.now)
         memory = ctx.postgres.query(MEMORY_QUERY).first() or {}
 
-        evidence = [event_table_evidence(events, rate, freshness, histogram, bounds, bounds_note),
+        evidence: list[Evidence] = [event_table_evidence(events, rate, freshness, histogram, bounds, bounds_note),
                     *series_evidence(estimates, freshness), trend_evidence(estimates, growth, rate, o), tables,
                     memory_evidence(events, memory, o["ram_mb_per_million_events"])]
         if rate is None:
@@ -81,21 +74,20 @@ class EventVolume(Check):
         status = volume_status(rate.events, o["struggle_events_per_month"], o["limit_events_per_month"])
         if freshness.stale and status == "ok":
             status = "warn"  # stale statistics mislead PostHog's own queries too
-        return verdict(status, volume_summary(status, rate, growth, freshness, o), evidence=evidence,
-                                advice=volume_advice(status, events, rate, growth, freshness,
-                                                     backend.posthog_version, o),
-                                metrics={"events_per_month": rate.events, "event_table_rows": events.rows})
+        return outcome(status, volume_summary(status, rate, growth, freshness, o), evidence=evidence,
+                       advice=volume_advice(status, events, rate, growth, freshness, backend.posthog_version, o),
+                       metrics={"events_per_month": rate.events, "event_table_rows": events.rows})
 
 
 def skip_when_clickhouse(verdict: BackendVerdict, events: TableStats) -> None:
     """On a ClickHouse deployment posthog_event is a leftover: its size is history, not load."""
     if verdict.backend == CLICKHOUSE:
         sources = ", ".join(s.source for s in verdict.strong)
-        raise Skip(f"events live in ClickHouse ({sources}); posthog_event holds ~{approx(events.rows)} rows "
+        raise Skip(f"events live in ClickHouse ({sources}); posthog_event holds ~{units.approx(events.rows)} rows "
                    "from before, which do not load this deployment")
 
 
-def read_time_bounds(ctx):
+def read_time_bounds(ctx: Context):
     """(bounds, note): the first and newest event, or None and why, when only a scan could tell."""
     try:
         return events_table.read_time_bounds(ctx), ""
@@ -103,7 +95,7 @@ def read_time_bounds(ctx):
         return None, f"first and newest event not read: {exc} (no usable timestamp index)"
 
 
-def estimate_windows(ctx, events: TableStats, has_histogram: bool, days: int, months: int) -> Estimates:
+def estimate_windows(ctx: Context, events: TableStats, has_histogram: bool, days: int, months: int) -> Estimates:
     """Planner estimates per window; without a histogram they would be guesses, so none are made."""
     if not has_histogram:
         return Estimates()

@@ -16,11 +16,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from posthog_doctor.check import Query, Skip
-from posthog_doctor.connectors import ConnectorError, MissingObject
-from posthog_doctor.checks._posthog_api import instance_status, preflight
-from posthog_doctor.checks.postgres._events_table import read_time_bounds
-from posthog_doctor.checks.postgres._plan import WouldScan
+from posthog_doctor.check import ConnectorError, Context, MissingObject, Query, Skip, units
+
+from .events_table import read_time_bounds
+from .web import instance_status, preflight
 
 CLICKHOUSE, POSTGRES = "ClickHouse", "Postgres"
 CLICKHOUSE_TABLES_QUERY = Query.from_file(__file__, "clickhouse_tables.sql", "clickhouse")
@@ -65,12 +64,12 @@ class BackendVerdict:
         return [s for s in (self.strong if strong else self.weak) if s.points_to == database]
 
 
-def analytics_backend(ctx, recent_days: int) -> BackendVerdict:
+def analytics_backend(ctx: Context, recent_days: int) -> BackendVerdict:
     """Every signal this run can read, gathered once per run (checks that use it share one answer)."""
     return ctx.shared(f"deployment.analytics_backend:{recent_days}", lambda: _gather(ctx, recent_days))
 
 
-def _gather(ctx, recent_days: int) -> BackendVerdict:
+def _gather(ctx: Context, recent_days: int) -> BackendVerdict:
     """Each web app answer is read once; the signals and the version come from the same answers."""
     preflight_body, preflight_error = _read(preflight, ctx)
     status_rows, status_error = _read(lambda c: overview_rows(instance_status(c)), ctx)
@@ -86,7 +85,7 @@ def _read(fetch, ctx):
         return None, exc
 
 
-def _not_read(source: str, exc: Exception) -> Signal:
+def _not_read(source: str, exc: Exception | None) -> Signal:
     return Signal(source, f"not read: {exc}", None)
 
 
@@ -131,7 +130,7 @@ def from_system_status(rows: list[dict] | None, error: Exception | None = None) 
     source = "System Status (/api/instance_status)"
     if rows is None:
         return _not_read(source, error)
-    by_key = {row.get("key"): row for row in rows if row.get("key")}
+    by_key = {str(row["key"]): row for row in rows if row.get("key")}
     if "analytics_database" in by_key:
         value = str(by_key["analytics_database"].get("value", ""))
         points = {"clickhouse": CLICKHOUSE, "postgres": POSTGRES}.get(value.lower())
@@ -144,11 +143,11 @@ def from_system_status(rows: list[dict] | None, error: Exception | None = None) 
     return Signal(source, "has neither an analytics_database row nor database rows", None)
 
 
-def from_status_file(ctx) -> list[Signal]:
+def from_status_file(ctx: Context) -> list[Signal]:
     """A saved System Status page (`--status-file`): the same rows, read by the System Status parser."""
     if not ctx.available("status_snapshot"):
         return []  # none given: not a signal, not worth a line
-    from posthog_doctor.checks.system_status import parse_status
+    from ..system_status import parse_status  # the System Status package's public reader
 
     page = parse_status(ctx.status_snapshot.text)
     rows = [{"key": m.key, "metric": m.label, "value": m.value} for m in page.metrics]
@@ -166,7 +165,7 @@ def overview_rows(body: Any) -> list[dict]:
     return [row for row in rows if isinstance(row, dict)]
 
 
-def from_clickhouse(ctx) -> Signal:
+def from_clickhouse(ctx: Context) -> Signal:
     """Whether ClickHouse holds PostHog's events table."""
     source = "ClickHouse tables"
     try:
@@ -179,28 +178,19 @@ def from_clickhouse(ctx) -> Signal:
     return Signal(source, "ClickHouse answers but holds no PostHog events table", POSTGRES, strong=False)
 
 
-def from_postgres(ctx, recent_days: int) -> Signal:
+def from_postgres(ctx: Context, recent_days: int) -> Signal:
     """Whether Postgres's posthog_event still receives events (its newest row is recent)."""
     source = "Postgres posthog_event"
     try:
         bounds = read_time_bounds(ctx)
     except MissingObject:
         return Signal(source, "no such table (PostHog versions without Postgres events)", CLICKHOUSE, strong=False)
-    except (Skip, ConnectorError, WouldScan) as exc:
+    except (Skip, ConnectorError) as exc:  # WouldScan included: no index serves the bounds
         return _not_read(source, exc)
     if bounds.last_event is None:
         return Signal(source, "empty", CLICKHOUSE, strong=False)
     age = bounds.now - bounds.last_event
     if age.days < recent_days:
-        return Signal(source, f"newest event {_age(age)} ago: events are arriving", POSTGRES)
+        return Signal(source, f"newest event {units.duration(age.total_seconds())} ago: events are arriving", POSTGRES)
     return Signal(source, f"newest event {bounds.last_event:%Y-%m-%d}, {age.days} days ago: nothing recent",
                   CLICKHOUSE, strong=False)
-
-
-def _age(age) -> str:
-    seconds = max(0, int(age.total_seconds()))
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"

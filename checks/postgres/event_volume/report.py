@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from posthog_doctor.model import Advice, Item, Point, Series, Table, Values
+from posthog_doctor.check import Advice, Item, Point, Series, Table, Values, units
 
-from ._events_table import TableStats
-from ._migration import COMPARISON_DOCS, SCALING_DOCS, migration_steps, version_advice
-from ._volume import Estimates, Freshness, MonthlyRate, Trend, approx, months_until, size
+from ...common import docs
+from ...common.events_table import TableStats
+from .migration import migration_steps, version_advice
+from .volume import Estimates, Freshness, MonthlyRate, Trend, months_until
+
+approx, size = units.approx, units.size
 
 
 # --- summary and advice -------------------------------------------------------------------------
@@ -42,7 +45,7 @@ def volume_advice(status: str, events: TableStats, rate: MonthlyRate, trend: Tre
         if months is not None and months <= 12:
             advice.append(Advice(f"At this growth the volume reaches {approx(o['struggle_events_per_month'])} events a "
                                  f"month in about {months:.0f} months: plan the move to ClickHouse before then.",
-                                 links=[SCALING_DOCS, COMPARISON_DOCS]))
+                                 links=[docs.SCALING, docs.POSTGRES_VS_CLICKHOUSE]))
     return advice
 
 
@@ -61,7 +64,7 @@ def memory_advice(events: TableStats, mb_per_million: int) -> Advice:
     need = max(by_rule, events.total_bytes)
     return Advice(f"Until the move, give Postgres at least {size(need)} of memory: PostHog's rule is RAM for the whole "
                   f"events table (now {size(events.total_bytes)} with indexes), about {mb_per_million} MB per 1M "
-                  f"events ({approx(events.rows)} events → {size(by_rule)}).", links=[SCALING_DOCS])
+                  f"events ({approx(events.rows)} events → {size(by_rule)}).", links=[docs.SCALING])
 
 
 # --- evidence -----------------------------------------------------------------------------------
@@ -91,7 +94,7 @@ def event_table_evidence(events: TableStats, rate: MonthlyRate | None, freshness
 
 
 def series_evidence(estimates: Estimates, freshness: Freshness) -> list[Series]:
-    if estimates.days is None:
+    if estimates.days is None or estimates.months is None:
         return []
     note = "Planner estimates from the timestamp histogram, not counts." + (
         " The statistics are stale: recent periods are likely underestimated." if freshness.stale else "")

@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from posthog_doctor.check import Query
-
-from ._plan import estimated_rows, explained, run_if_no_scan
+from posthog_doctor.check import Context, Query, explained
 
 EVENT_TABLE = "posthog_event"
 # The other tables that grow with event volume on a Postgres-era PostHog (posthog/models/*.py, old).
@@ -51,7 +49,7 @@ class TableStats:
         return int(self.reltuples or 0)
 
 
-def read_table_stats(ctx, tables: tuple[str, ...]) -> dict[str, TableStats]:
+def read_table_stats(ctx: Context, tables: tuple[str, ...]) -> dict[str, TableStats]:
     """Catalog statistics of the named tables that exist (absent ones are simply missing)."""
     found = {}
     for row in ctx.postgres.query(TABLES_QUERY, {"tables": list(tables)}).dicts():
@@ -65,7 +63,7 @@ def read_table_stats(ctx, tables: tuple[str, ...]) -> dict[str, TableStats]:
             table_bytes=_int(row["table_bytes"]) or 0,
             index_bytes=_int(row["index_bytes"]) or 0,
             total_bytes=_int(row["total_bytes"]) or 0,
-            partitions=_int(row["heaps"]) if row["partitioned"] else 0,
+            partitions=(_int(row["heaps"]) or 0) if row["partitioned"] else 0,
             now=row["now"],
         )
     return found
@@ -79,7 +77,7 @@ class Histogram:
     last_timestamp: dt.datetime | None
 
 
-def read_histogram(ctx) -> Histogram:
+def read_histogram(ctx: Context) -> Histogram:
     row = ctx.postgres.query(HISTOGRAM_QUERY).first() or {}
     return Histogram(bool(row.get("histograms")), row.get("histogram_last_timestamp"))
 
@@ -91,15 +89,15 @@ class TimeBounds:
     now: dt.datetime  # the server's clock, which the timestamps are compared with
 
 
-def read_time_bounds(ctx) -> TimeBounds:
+def read_time_bounds(ctx: Context) -> TimeBounds:
     """The first and last event timestamp, from the index ends; raises WouldScan when no index serves them."""
-    row = run_if_no_scan(ctx, BOUNDS_QUERY).first() or {}
+    row = ctx.postgres.query(BOUNDS_QUERY, no_scan=True).first() or {}
     return TimeBounds(row.get("first_event"), row.get("last_event"), row["now"])
 
 
-def estimate_range(ctx, start: dt.datetime, end: dt.datetime) -> float:
+def estimate_range(ctx: Context, start: dt.datetime, end: dt.datetime) -> float:
     """The planner's estimate of the events with start <= timestamp < end (1 means "about none")."""
-    return estimated_rows(ctx, RANGE_QUERY, {"start": start, "end": end})
+    return ctx.postgres.estimate_rows(RANGE_QUERY, {"start": start, "end": end})
 
 
 def _int(value) -> int | None:

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import re
 
-from posthog_doctor.model import Advice
+from posthog_doctor.check import Advice
 
-MIGRATE_DOCS = "https://posthog.com/docs/self-host/migrate-from-postgres-to-clickhouse"
-SCALING_DOCS = "https://posthog.com/docs/self-host/configure/scaling-posthog"
-COMPARISON_DOCS = "https://posthog.com/docs/self-host/postgres-vs-clickhouse"
-UPGRADE_MIGRATIONS_DOCS = "https://posthog.com/docs/self-host/postgres-upgrade-migrations"
-MIGRATOR_PLUGIN = "https://github.com/PostHog/posthog-plugin-migrator3000"
+from ...common import docs
 
 # The metadata tables the guide copies to the new instance ("Exporting Postgres data", step 1).
 METADATA_TABLES = (
@@ -39,16 +35,16 @@ def version_advice(version: str | None) -> Advice:
     if parsed is None:
         return Advice("Check the PostHog version first (System Status shows it): moving events needs 1.29.0 or "
                       "later on both instances, and 1.30.0 to export autocaptured events correctly.",
-                      links=[MIGRATE_DOCS])
+                      links=[docs.MIGRATE_TO_CLICKHOUSE])
     if parsed < MINIMUM:
         return Advice(f"This PostHog is {version}: upgrade it to 1.30.0 first (moving events needs at least 1.29.0, "
                       "and 1.30.0 exports autocaptured events correctly). Long-running Postgres migrations during "
-                      "that upgrade have their own guide.", links=[MIGRATE_DOCS, UPGRADE_MIGRATIONS_DOCS])
+                      "that upgrade have their own guide.", links=[docs.MIGRATE_TO_CLICKHOUSE, docs.POSTGRES_UPGRADE_MIGRATIONS])
     if parsed < RECOMMENDED:
         return Advice(f"This PostHog is {version}: it can move events, but upgrade to 1.30.0 first unless you do not "
-                      "use autocapture (1.29 exports autocaptured events incorrectly).", links=[MIGRATE_DOCS])
+                      "use autocapture (1.29 exports autocaptured events incorrectly).", links=[docs.MIGRATE_TO_CLICKHOUSE])
     return Advice(f"This PostHog is {version}, recent enough to move (1.29.0 or later; run the same version on the "
-                  "new instance).", links=[MIGRATE_DOCS])
+                  "new instance).", links=[docs.MIGRATE_TO_CLICKHOUSE])
 
 
 def metadata_dump_command() -> str:
@@ -65,4 +61,4 @@ def migration_steps() -> Advice:
         "instance to export the events, and point your event sources at the new instance once the history is "
         "across.",
         commands=[metadata_dump_command()],
-        links=[MIGRATE_DOCS, MIGRATOR_PLUGIN, SCALING_DOCS])
+        links=[docs.MIGRATE_TO_CLICKHOUSE, docs.MIGRATOR_PLUGIN, docs.SCALING])

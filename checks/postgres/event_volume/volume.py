@@ -12,7 +12,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from ._events_table import TableStats
+from posthog_doctor.check import units
+
+from ...common.events_table import TableStats
 
 DAY = dt.timedelta(days=1)
 MONTH_WINDOW = dt.timedelta(days=30)
@@ -194,30 +196,5 @@ def volume_status(events_per_month: float, struggle: float, limit: float) -> str
     return "ok"
 
 
-def approx(n: float) -> str:
-    """A count the way people say it: 950, 12k, 3.4M."""
-    n = float(n)
-    for unit, size in (("bn", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= size:
-            value = n / size
-            text = f"{value:.1f}".rstrip("0").rstrip(".") if value < 100 else f"{value:.0f}"
-            return text + unit
-    return f"{n:.0f}"
-
-
-def size(n: float) -> str:
-    """Bytes the way Postgres's pg_size_pretty says them (1024-based): 512 MB, 3.4 GB."""
-    n = float(n)
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit in ("bytes", "kB") or n >= 100 else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
-
-
 def _ago(delta: dt.timedelta) -> str:
-    if delta >= 2 * DAY:
-        return f"{delta / DAY:.0f} days"
-    if delta >= dt.timedelta(hours=2):
-        return f"{delta.total_seconds() / 3600:.0f} hours"
-    return f"{delta.total_seconds() / 60:.0f} minutes"
+    return units.duration(delta.total_seconds())
