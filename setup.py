@@ -29,5 +29,8 @@ for name, folder in MAPPED.items():
 # Build in a scratch folder, so `pip install .` leaves no build/ or *.egg-info behind in the checkout.
 _scratch = tempfile.mkdtemp(prefix="posthog-doctor-build-")
 atexit.register(shutil.rmtree, _scratch, True)
-setup(packages=packages, package_dir=MAPPED,
-      options={"build": {"build_base": f"{_scratch}/build"}, "egg_info": {"egg_base": _scratch}})
+setup(
+    packages=packages,
+    package_dir=MAPPED,
+    options={"build": {"build_base": f"{_scratch}/build"}, "egg_info": {"egg_base": _scratch}},
+)

@@ -40,41 +40,43 @@ DATABASE = "posthog"
 _PROPERTIES = (
     "concat('{{\"$os\": \"', arrayElement(['Mac OS X', 'Windows', 'Linux', 'iOS', 'Android'], 1 + {n} % 5), "
     "'\", \"$browser\": \"', arrayElement(['Chrome', 'Firefox', 'Safari', 'Edge'], 1 + intDiv({n}, 5) % 4), "
-    "'\", \"$device_type\": \"Desktop\", \"$current_url\": \"https://app.example.com/', "
+    '\'", "$device_type": "Desktop", "$current_url": "https://app.example.com/\', '
     "arrayElement(['insights', 'dashboard', 'events', 'persons', 'settings/project', 'pricing'], 1 + {n} % 6), "
-    "'?utm_source=newsletter&ref=', toString({n} % 977), '\", \"$host\": \"app.example.com\", \"$pathname\": \"/', "
+    '\'?utm_source=newsletter&ref=\', toString({n} % 977), \'", "$host": "app.example.com", "$pathname": "/\', '
     "arrayElement(['insights', 'dashboard', 'events', 'persons', 'settings/project', 'pricing'], 1 + {n} % 6), "
-    "'\", \"$browser_version\": ', toString(100 + {n} % 27), ', \"$screen_height\": 1080, \"$screen_width\": 1920, "
-    "\"$viewport_height\": 947, \"$viewport_width\": 1848, \"$lib\": \"web\", \"$lib_version\": \"1.96.1\", "
-    "\"$insert_id\": \"', lower(hex(cityHash64({n}, 11))), '\", \"$time\": ', toString({ts}), '.327, "
-    "\"distinct_id\": \"', {did}, '\", \"$device_id\": \"018c', lower(hex(cityHash64({n} % 500000, 12))), "
-    "'\", \"$session_id\": \"018c', lower(hex(cityHash64(intDiv({n}, 40), 13))), '\", \"$window_id\": \"018c', "
-    "lower(hex(cityHash64(intDiv({n}, 40), 14))), '\", \"$pageview_id\": \"018c', lower(hex(cityHash64({n}, 15))), "
-    "'\", \"$referrer\": \"$direct\", \"$referring_domain\": \"$direct\", \"$initial_referrer\": "
-    "\"https://www.google.com/\", \"$initial_referring_domain\": \"www.google.com\", \"$active_feature_flags\": "
-    "[\"new-onboarding\", \"billing-v2\", \"session-recording-canvas\"], \"$feature/new-onboarding\": true, "
-    "\"$feature/billing-v2\": \"test\", \"$feature/session-recording-canvas\": false, \"token\": "
-    "\"phc_Wq8sT1aVbN3cXz7yU2kLmP9oI4jH6gF5dS0\", \"$groups\": {{\"organization\": \"org-', toString({n} % 311), "
-    "'\"}}, \"$geoip_city_name\": \"Berlin\", \"$geoip_country_name\": \"Germany\", \"$geoip_country_code\": \"DE\", "
-    "\"$geoip_continent_name\": \"Europe\", \"$geoip_continent_code\": \"EU\", \"$geoip_latitude\": 52.5196, "
-    "\"$geoip_longitude\": 13.4069, \"$geoip_time_zone\": \"Europe/Berlin\", \"$ip\": \"', {ip}, "
-    "'\", \"$sent_at\": \"2024-01-01T00:00:00.000Z\", \"$is_identified\": ', if({n} % 3 = 0, 'true', 'false'), "
+    '\'", "$browser_version": \', toString(100 + {n} % 27), \', "$screen_height": 1080, "$screen_width": 1920, '
+    '"$viewport_height": 947, "$viewport_width": 1848, "$lib": "web", "$lib_version": "1.96.1", '
+    '"$insert_id": "\', lower(hex(cityHash64({n}, 11))), \'", "$time": \', toString({ts}), \'.327, '
+    '"distinct_id": "\', {did}, \'", "$device_id": "018c\', lower(hex(cityHash64({n} % 500000, 12))), '
+    '\'", "$session_id": "018c\', lower(hex(cityHash64(intDiv({n}, 40), 13))), \'", "$window_id": "018c\', '
+    'lower(hex(cityHash64(intDiv({n}, 40), 14))), \'", "$pageview_id": "018c\', lower(hex(cityHash64({n}, 15))), '
+    '\'", "$referrer": "$direct", "$referring_domain": "$direct", "$initial_referrer": '
+    '"https://www.google.com/", "$initial_referring_domain": "www.google.com", "$active_feature_flags": '
+    '["new-onboarding", "billing-v2", "session-recording-canvas"], "$feature/new-onboarding": true, '
+    '"$feature/billing-v2": "test", "$feature/session-recording-canvas": false, "token": '
+    '"phc_Wq8sT1aVbN3cXz7yU2kLmP9oI4jH6gF5dS0", "$groups": {{"organization": "org-\', toString({n} % 311), '
+    '\'"}}, "$geoip_city_name": "Berlin", "$geoip_country_name": "Germany", "$geoip_country_code": "DE", '
+    '"$geoip_continent_name": "Europe", "$geoip_continent_code": "EU", "$geoip_latitude": 52.5196, '
+    '"$geoip_longitude": 13.4069, "$geoip_time_zone": "Europe/Berlin", "$ip": "\', {ip}, '
+    '\'", "$sent_at": "2024-01-01T00:00:00.000Z", "$is_identified": \', if({n} % 3 = 0, \'true\', \'false\'), '
     "', \"$process_person_profile\": true}}')"
 )
 _PERSON_PROPERTIES = (
-    "concat('{{\"email\": \"user', toString({n} % 500000), '@example.com\", \"name\": \"User ', "
+    'concat(\'{{"email": "user\', toString({n} % 500000), \'@example.com", "name": "User \', '
     "toString({n} % 500000), '\", \"plan\": \"', arrayElement(['free', 'pro', 'enterprise'], 1 + {n} % 3), "
-    "'\", \"$initial_browser\": \"Chrome\", \"$initial_os\": \"Mac OS X\", \"$initial_referring_domain\": "
-    "\"www.google.com\", \"$initial_current_url\": \"https://app.example.com/signup\", \"$geoip_country_code\": "
-    "\"DE\", \"$creator_event_uuid\": \"018c', lower(hex(cityHash64({n} % 500000, 16))), '\"}}')"
+    '\'", "$initial_browser": "Chrome", "$initial_os": "Mac OS X", "$initial_referring_domain": '
+    '"www.google.com", "$initial_current_url": "https://app.example.com/signup", "$geoip_country_code": '
+    '"DE", "$creator_event_uuid": "018c\', lower(hex(cityHash64({n} % 500000, 16))), \'"}}\')'
 )
 _ELEMENTS_CHAIN = (
-    "if({n} % 4 = 1, concat('button.btn.btn-primary:attr__class=\"btn btn-primary\"attr__data-attr=\"save-', "
-    "toString({n} % 97), '\"nth-child=\"2\"nth-of-type=\"1\"text=\"Save\";form.insight-form:nth-child=\"1\";"
-    "div.page:attr__id=\"main\"nth-child=\"1\";body:nth-child=\"2\"'), '')"
+    'if({n} % 4 = 1, concat(\'button.btn.btn-primary:attr__class="btn btn-primary"attr__data-attr="save-\', '
+    'toString({n} % 97), \'"nth-child="2"nth-of-type="1"text="Save";form.insight-form:nth-child="1";'
+    'div.page:attr__id="main"nth-child="1";body:nth-child="2"\'), \'\')'
 )
-_EVENT_NAME = "arrayElement(['$pageview', '$autocapture', '$pageview', '$pageleave', '$identify', 'insight viewed', " \
-              "'$feature_flag_called', 'dashboard loaded'], 1 + {n} % 8)"
+_EVENT_NAME = (
+    "arrayElement(['$pageview', '$autocapture', '$pageview', '$pageleave', '$identify', 'insight viewed', "
+    "'$feature_flag_called', 'dashboard loaded'], 1 + {n} % 8)"
+)
 _IP = "concat('203.0.', toString({n} % 256), '.', toString(intDiv({n}, 256) % 256))"
 
 
@@ -93,7 +95,7 @@ INSERT INTO events (uuid, event, properties, timestamp, team_id, distinct_id, el
     person_id, person_created_at, person_properties, group0_properties, group1_properties, group2_properties,
     group3_properties, group4_properties, group0_created_at, group1_created_at, group2_created_at,
     group3_created_at, group4_created_at, person_mode, _timestamp, _offset)
-SELECT generateUUIDv4(), {_fill(_EVENT_NAME, n)}, {_fill(_PROPERTIES, n, 'toUInt32(at)', did)}, at,
+SELECT generateUUIDv4(), {_fill(_EVENT_NAME, n)}, {_fill(_PROPERTIES, n, "toUInt32(at)", did)}, at,
     arrayElement([1, 1, 1, 1, 1, 1, 2, 2, 3, 4], 1 + {n} % 10), {did}, {_fill(_ELEMENTS_CHAIN, n)}, at,
     toUUID(concat('018c0000-0000-7000-8000-', substring(lower(hex(cityHash64({n} % 500000, 17))), 1, 12))),
     at - 86400 * 30, {_fill(_PERSON_PROPERTIES, n)},
@@ -108,9 +110,13 @@ FROM (SELECT number, toDateTime(now() - toUInt32((number + {unit} / {max(unit + 
 # parts that vary per row: {n} a number, {s} a timeout, {u} a uuid, {ip} an address, {id} a token-like id,
 # {key} a property name.
 DLQ_LOCATIONS = [
-    "plugin_server_ingest_event:pluginsProcessEventStep", "plugin_server_ingest_event:processPersonsStep",
-    "plugin_server_ingest_event:prepareEventStep", "plugin_server_ingest_event:createEventStep",
-    "django_server_capture_endpoint", "plugin_server_ingest_event", "plugin_server_ingest_event:populateTeamDataStep",
+    "plugin_server_ingest_event:pluginsProcessEventStep",
+    "plugin_server_ingest_event:processPersonsStep",
+    "plugin_server_ingest_event:prepareEventStep",
+    "plugin_server_ingest_event:createEventStep",
+    "django_server_capture_endpoint",
+    "plugin_server_ingest_event",
+    "plugin_server_ingest_event:populateTeamDataStep",
     "plugin_server_ingest_event:emitToBufferStep",
 ]
 DLQ_ERRORS = [
@@ -118,18 +124,24 @@ DLQ_ERRORS = [
     "Event ingestion failed. Error: Could not find person with uuid {u}",
     "Event ingestion failed. Error: Broker: Message size too large",
     "Event ingestion failed. Error: Cannot read properties of undefined (reading '{key}')",
-    ("Unable to fetch team from Postgres. Error: OperationalError('connection to server at \"{ip}\", port 5432 "
-     "failed: Connection refused')"),
-    ("Event ingestion failed. Error: duplicate key value violates unique constraint \"posthog_person_pkey\" "
-     "DETAIL: Key (id)=({n}) already exists."),
-    "Event ingestion failed. Error: invalid input syntax for type uuid: \"{id}\"",
+    (
+        'Unable to fetch team from Postgres. Error: OperationalError(\'connection to server at "{ip}", port 5432 '
+        "failed: Connection refused')"
+    ),
+    (
+        'Event ingestion failed. Error: duplicate key value violates unique constraint "posthog_person_pkey" '
+        "DETAIL: Key (id)=({n}) already exists."
+    ),
+    'Event ingestion failed. Error: invalid input syntax for type uuid: "{id}"',
     "Event ingestion failed. Error: KafkaJSError: The group is rebalancing, so a rejoin is needed",
     "Event ingestion failed. Error: connect ETIMEDOUT {ip}:6379",
     "Event ingestion failed. Error: Invalid team token {id}",
     "Event ingestion failed. Error: value too long for type character varying(200) (got {n} characters)",
     "Event ingestion failed. Error: ClickHouse returned 503: Too many simultaneous queries. Maximum: 100",
-    ("Event ingestion failed. Error: Plugin {n} (posthog-geoip-plugin) threw: TypeError: Cannot convert undefined "
-     "or null to object"),
+    (
+        "Event ingestion failed. Error: Plugin {n} (posthog-geoip-plugin) threw: TypeError: Cannot convert undefined "
+        "or null to object"
+    ),
     "ingestEvent failed. Error: Request failed with status code 502",
     "Event ingestion failed. Error: Unexpected token < in JSON at position {n}",
 ]
@@ -156,17 +168,21 @@ def dlq_insert(unit: int, offset: int, count: int) -> str:
             texts[i].append(pieces[2 * i] if 2 * i < len(pieces) else "")
         for i in range(2):
             slots[i].append((kinds[found[i]] + (5 if i and found[i] == "n" else 0)) if i < len(found) else 7)
-    values = (f"[toString(cityHash64({n}, 21) % 100000), toString(generateUUIDv4()), "
-              f"concat('10.0.', toString({n} % 4), '.', toString({n} % 211)), "
-              f"concat('phc_', lower(hex(cityHash64({n}, 22)))), "
-              f"arrayElement(['length', 'properties', 'distinct_id', 'map', '$set'], 1 + {n} % 5), "
-              f"toString({n} % 97), '', toString(5000 * (1 + {n} % 12))]")
+    values = (
+        f"[toString(cityHash64({n}, 21) % 100000), toString(generateUUIDv4()), "
+        f"concat('10.0.', toString({n} % 4), '.', toString({n} % 211)), "
+        f"concat('phc_', lower(hex(cityHash64({n}, 22)))), "
+        f"arrayElement(['length', 'properties', 'distinct_id', 'map', '$set'], 1 + {n} % 5), "
+        f"toString({n} % 97), '', toString(5000 * (1 + {n} % 12))]"
+    )
     message = f"1 + intDiv(cause, {len(DLQ_LOCATIONS)})"
-    error = (f"concat(arrayElement({_sql_array(texts[0])}, {message}), "
-             f"arrayElement(vals, arrayElement({slots[0]}, {message})), "
-             f"arrayElement({_sql_array(texts[1])}, {message}), "
-             f"arrayElement(vals, arrayElement({slots[1]}, {message})), "
-             f"arrayElement({_sql_array(texts[2])}, {message}))")
+    error = (
+        f"concat(arrayElement({_sql_array(texts[0])}, {message}), "
+        f"arrayElement(vals, arrayElement({slots[0]}, {message})), "
+        f"arrayElement({_sql_array(texts[1])}, {message}), "
+        f"arrayElement(vals, arrayElement({slots[1]}, {message})), "
+        f"arrayElement({_sql_array(texts[2])}, {message}))"
+    )
     properties = _fill(_PROPERTIES, n, "toUInt32(at)", did)
     return f"""
 INSERT INTO events_dead_letter_queue (id, event_uuid, event, properties, distinct_id, team_id, elements_chain,
@@ -203,9 +219,15 @@ def ch_admin(admin_url: str):
     from clickhouse_driver import Client
 
     u = urlsplit(admin_url)
-    return Client(u.hostname or "127.0.0.1", u.port or 9000, user=u.username or "default",
-                  password=unquote(u.password or ""), database="default", send_receive_timeout=3600,
-                  settings={"max_execution_time": 0})
+    return Client(
+        u.hostname or "127.0.0.1",
+        u.port or 9000,
+        user=u.username or "default",
+        password=unquote(u.password or ""),
+        database="default",
+        send_receive_timeout=3600,
+        settings={"max_execution_time": 0},
+    )
 
 
 def ch_seed(client, scale: int, log=print) -> ClickHouseData:
@@ -213,24 +235,33 @@ def ch_seed(client, scale: int, log=print) -> ClickHouseData:
     client.execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
     tables = {r[0] for r in client.execute(f"SELECT name FROM system.tables WHERE database = '{DATABASE}'")}
     if "events" not in tables:
-        for ddl in (events_ddl(False, "events"), events_stand_in_ddl(False, "kafka_events_json"),
-                    events_mv_ddl(DATABASE, "events"), dlq_ddl(False), *person_ddls(False)):
-            client.execute(ddl.replace("CREATE TABLE ", f"CREATE TABLE {DATABASE}.", 1)
-                           .replace("CREATE MATERIALIZED VIEW ", f"CREATE MATERIALIZED VIEW {DATABASE}.", 1))
+        for ddl in (
+            events_ddl(False, "events"),
+            events_stand_in_ddl(False, "kafka_events_json"),
+            events_mv_ddl(DATABASE, "events"),
+            dlq_ddl(False),
+            *person_ddls(False),
+        ):
+            client.execute(
+                ddl.replace("CREATE TABLE ", f"CREATE TABLE {DATABASE}.", 1).replace(
+                    "CREATE MATERIALIZED VIEW ", f"CREATE MATERIALIZED VIEW {DATABASE}.", 1
+                )
+            )
     have = client.execute(f"SELECT count() FROM {DATABASE}.events")[0][0] // CH_EVENTS_PER_UNIT
     have_dlq = client.execute(f"SELECT count() FROM {DATABASE}.events_dead_letter_queue")[0][0] // CH_DLQ_PER_UNIT
     for unit in range(have, scale):
         started = time.monotonic()
         for offset in range(0, CH_EVENTS_PER_UNIT, CH_CHUNK):
             client.execute(f"USE {DATABASE}")
-            client.execute(events_insert(unit, offset, min(CH_CHUNK, CH_EVENTS_PER_UNIT - offset)),
-                           settings={"max_insert_block_size": CH_CHUNK, "max_block_size": 65536})
+            client.execute(
+                events_insert(unit, offset, min(CH_CHUNK, CH_EVENTS_PER_UNIT - offset)),
+                settings={"max_insert_block_size": CH_CHUNK, "max_block_size": 65536},
+            )
         log(f"  clickhouse: events unit {unit + 1} ({CH_EVENTS_PER_UNIT:,} rows) in {time.monotonic() - started:.0f} s")
     for unit in range(have_dlq, scale):
         started = time.monotonic()
         client.execute(f"USE {DATABASE}")
-        client.execute(dlq_insert(unit, 0, CH_DLQ_PER_UNIT),
-                       settings={"max_insert_block_size": CH_DLQ_PER_UNIT})
+        client.execute(dlq_insert(unit, 0, CH_DLQ_PER_UNIT), settings={"max_insert_block_size": CH_DLQ_PER_UNIT})
         log(f"  clickhouse: DLQ unit {unit + 1} ({CH_DLQ_PER_UNIT:,} rows) in {time.monotonic() - started:.0f} s")
     wait_for_merges(client, log)
     return ch_describe(client)
@@ -253,9 +284,13 @@ def wait_for_merges(client, log=print, seconds: float = 1800) -> None:
 
 
 def ch_describe(client) -> ClickHouseData:
-    rows = {r[0]: r[1:] for r in client.execute(
-        "SELECT table, sum(rows), sum(data_uncompressed_bytes), sum(data_compressed_bytes), uniqExact(partition) "
-        f"FROM system.parts WHERE active AND database = '{DATABASE}' GROUP BY table")}
+    rows = {
+        r[0]: r[1:]
+        for r in client.execute(
+            "SELECT table, sum(rows), sum(data_uncompressed_bytes), sum(data_compressed_bytes), uniqExact(partition) "
+            f"FROM system.parts WHERE active AND database = '{DATABASE}' GROUP BY table"
+        )
+    }
     ev, dlq = rows.get("events", (0, 0, 0, 0)), rows.get("events_dead_letter_queue", (0, 0, 0, 0))
     return ClickHouseData(ev[0], dlq[0], ev[1], dlq[1], ev[2], dlq[2], ev[3])
 
@@ -300,8 +335,9 @@ def pg_seed(admin_url: str, scale: int, log=print) -> PostgresData:
         if not exists:
             conn.execute(TEAM_DDL)
             conn.execute(MIGRATIONS_DDL)
-            psycopg.ClientCursor(conn).execute(RELATED_DDL, {"persons": 500_000, "recordings": 100_000,
-                                                             "elements": 200_000})
+            psycopg.ClientCursor(conn).execute(
+                RELATED_DDL, {"persons": 500_000, "recordings": 100_000, "elements": 200_000}
+            )
             conn.execute(EVENT_TABLE_DDL)
         have = conn.execute("SELECT count(*) FROM posthog_event").fetchone()[0] // PG_EVENTS_PER_UNIT
         step = EVENT_DAYS * 86400 / PG_EVENTS_PER_UNIT
@@ -309,10 +345,20 @@ def pg_seed(admin_url: str, scale: int, log=print) -> PostgresData:
             started = time.monotonic()
             base = unit * PG_EVENTS_PER_UNIT
             for first in range(base, base + PG_EVENTS_PER_UNIT, PG_CHUNK):
-                conn.execute(PG_EVENT_ROWS, {"first": first, "last": first + PG_CHUNK - 1, "base": base,
-                                             "shift": unit / (unit + 1), "step": step})
-            log(f"  postgres: posthog_event unit {unit + 1} ({PG_EVENTS_PER_UNIT:,} rows) in "
-                f"{time.monotonic() - started:.0f} s")
+                conn.execute(
+                    PG_EVENT_ROWS,
+                    {
+                        "first": first,
+                        "last": first + PG_CHUNK - 1,
+                        "base": base,
+                        "shift": unit / (unit + 1),
+                        "step": step,
+                    },
+                )
+            log(
+                f"  postgres: posthog_event unit {unit + 1} ({PG_EVENTS_PER_UNIT:,} rows) in "
+                f"{time.monotonic() - started:.0f} s"
+            )
             if not exists and unit == have:
                 conn.execute(EVENT_INDEXES_DDL)  # after the first bulk load, as a fast load does
                 exists = True
@@ -320,7 +366,8 @@ def pg_seed(admin_url: str, scale: int, log=print) -> PostgresData:
             started = time.monotonic()
             conn.execute("VACUUM ANALYZE")  # what autovacuum does on a live deployment (disabled on these tables)
             log(f"  postgres: VACUUM ANALYZE in {time.monotonic() - started:.0f} s")
-        row = conn.execute("SELECT reltuples::bigint, pg_table_size('posthog_event'), "
-                           "pg_total_relation_size('posthog_event') FROM pg_class WHERE relname = 'posthog_event'"
-                           ).fetchone()
+        row = conn.execute(
+            "SELECT reltuples::bigint, pg_table_size('posthog_event'), "
+            "pg_total_relation_size('posthog_event') FROM pg_class WHERE relname = 'posthog_event'"
+        ).fetchone()
     return PostgresData(int(row[0]), int(row[1]), int(row[2]))

@@ -20,8 +20,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PG_COUNTERS = ("seq_scan", "seq_tup_read", "idx_scan", "idx_tup_fetch", "heap_blks_read", "heap_blks_hit",
-               "idx_blks_read", "idx_blks_hit")
+PG_COUNTERS = (
+    "seq_scan",
+    "seq_tup_read",
+    "idx_scan",
+    "idx_tup_fetch",
+    "heap_blks_read",
+    "heap_blks_hit",
+    "idx_blks_read",
+    "idx_blks_hit",
+)
 
 
 @dataclass
@@ -44,8 +52,13 @@ def run_process(argv: list[str], env: dict | None = None, cwd: Path | None = Non
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
-        return Process(wall, usage.ru_maxrss / 1024, proc.returncode, out.read().decode(errors="replace"),
-                       err.read().decode(errors="replace"))
+        return Process(
+            wall,
+            usage.ru_maxrss / 1024,
+            proc.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+        )
 
 
 _SOURCE: list[Path] = []  # a checkout to run instead of the installed doctor (use_source)
@@ -111,11 +124,25 @@ def run_doctor(urls: dict[str, str], ch_admin, pg_admin_url: str | None, extra: 
     out = Path(tempfile.mkdtemp(prefix="phd-bench-report-"))
     try:
         before = pg_counters(pg_admin_url) if pg_admin_url else {}
-        argv = doctor_command() + ["run", "--clickhouse-url", urls.get("clickhouse", "off"),
-                                   "--postgres-url", urls.get("postgres", "off"),
-                                   "--redis-url", urls.get("redis", "off"), "--posthog-url", "off",
-                                   "--plugin-server-url", "off", "--output", str(out), "--format", "json",
-                                   "--quiet", *extra]
+        argv = doctor_command() + [
+            "run",
+            "--clickhouse-url",
+            urls.get("clickhouse", "off"),
+            "--postgres-url",
+            urls.get("postgres", "off"),
+            "--redis-url",
+            urls.get("redis", "off"),
+            "--posthog-url",
+            "off",
+            "--plugin-server-url",
+            "off",
+            "--output",
+            str(out),
+            "--format",
+            "json",
+            "--quiet",
+            *extra,
+        ]
         process = run_process(argv, cwd=out)
         report_file = out / "report.json"
         if not report_file.exists():
@@ -123,9 +150,20 @@ def run_doctor(urls: dict[str, str], ch_admin, pg_admin_url: str | None, extra: 
         report = json.loads(report_file.read_text())
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    run = DoctorRun(process, report["run"]["id"], report["overall"],
-                    {c["id"]: {"status": c["status"], "duration_ms": c["duration_ms"], "io": c.get("io", {}),
-                               "summary": c["summary"]} for c in report["checks"]})
+    run = DoctorRun(
+        process,
+        report["run"]["id"],
+        report["overall"],
+        {
+            c["id"]: {
+                "status": c["status"],
+                "duration_ms": c["duration_ms"],
+                "io": c.get("io", {}),
+                "summary": c["summary"],
+            }
+            for c in report["checks"]
+        },
+    )
     if ch_admin is not None:
         run.ch_queries = query_log(ch_admin, f"posthog-doctor:{run.run_id}:%")
     if pg_admin_url:
@@ -139,13 +177,23 @@ def query_log(ch_admin, id_pattern: str) -> list[dict]:
     ch_admin.execute("SYSTEM FLUSH LOGS")
     rows = ch_admin.execute(
         "SELECT query_id, query, read_rows, read_bytes, query_duration_ms, memory_usage FROM system.query_log "
-        "WHERE type = 2 AND query_id LIKE %(p)s AND event_date >= yesterday()", {"p": id_pattern})
+        "WHERE type = 2 AND query_id LIKE %(p)s AND event_date >= yesterday()",
+        {"p": id_pattern},
+    )
     queries = []
     for query_id, query, read_rows, read_bytes, duration, memory in rows:
         parts = query_id.split(":")
-        queries.append({"id": query_id, "check": parts[2] if len(parts) > 4 else parts[-2], "query": query,
-                        "read_rows": int(read_rows), "read_bytes": int(read_bytes), "ms": int(duration),
-                        "memory": int(memory)})
+        queries.append(
+            {
+                "id": query_id,
+                "check": parts[2] if len(parts) > 4 else parts[-2],
+                "query": query,
+                "read_rows": int(read_rows),
+                "read_bytes": int(read_bytes),
+                "ms": int(duration),
+                "memory": int(memory),
+            }
+        )
     return queries
 
 
@@ -156,8 +204,12 @@ def pg_counters(admin_url: str, wait_for_doctor: bool = False) -> dict[str, int]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if wait_for_doctor:
             stop_at = time.monotonic() + 15
-            while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'posthog-doctor'"
-                               ).fetchone()[0] and time.monotonic() < stop_at:
+            while (
+                conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'posthog-doctor'"
+                ).fetchone()[0]
+                and time.monotonic() < stop_at
+            ):
                 time.sleep(0.05)
             time.sleep(0.2)  # the exiting backend publishes its counters as it goes
         return _read_counters(conn)
@@ -168,8 +220,9 @@ def _read_counters(conn) -> dict[str, int]:
         "SELECT s.seq_scan, s.seq_tup_read, coalesce(s.idx_scan, 0), coalesce(s.idx_tup_fetch, 0), "
         "io.heap_blks_read, io.heap_blks_hit, coalesce(io.idx_blks_read, 0), coalesce(io.idx_blks_hit, 0) "
         "FROM pg_stat_user_tables s JOIN pg_statio_user_tables io USING (relid) "
-        "WHERE s.relname = 'posthog_event'").fetchone()
-    return dict(zip(PG_COUNTERS, (int(v or 0) for v in row))) if row else {}
+        "WHERE s.relname = 'posthog_event'"
+    ).fetchone()
+    return dict(zip(PG_COUNTERS, (int(v or 0) for v in row), strict=True)) if row else {}
 
 
 def flush_own_counters(conn) -> None:

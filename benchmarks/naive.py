@@ -19,20 +19,36 @@ _WHERE = "WHERE error_timestamp >= %(start)s AND error_timestamp <= %(end)s"
 DLQ_PAGE = {  # metric key -> SQL, as the page's view sends them
     "dlq_size": f"SELECT count(*) FROM events_dead_letter_queue {_WHERE}",
     "dlq_last_error_timestamp": f"SELECT max(error_timestamp) FROM events_dead_letter_queue {_WHERE}",
-    "dlq_events": ("SELECT id, event_uuid, event, properties, distinct_id, team_id, elements_chain, created_at, ip, "
-                   "site_url, now, raw_payload, error_timestamp, error_location, error, tags, _timestamp, _offset "
-                   f"FROM events_dead_letter_queue {_WHERE} ORDER BY error_timestamp DESC LIMIT 10 OFFSET 0"),
-    "dlq_events_per_error": (f"SELECT error, count(*) AS c FROM events_dead_letter_queue {_WHERE} GROUP BY error "
-                             "ORDER BY c DESC, error DESC LIMIT 10 OFFSET 0"),
-    "dlq_events_per_location": (f"SELECT error_location, count(*) AS c FROM events_dead_letter_queue {_WHERE} "
-                                "GROUP BY error_location ORDER BY c DESC, error_location DESC LIMIT 10 OFFSET 0"),
-    "dlq_events_per_day": (f"SELECT toDate(error_timestamp) as day, count(*) AS c FROM events_dead_letter_queue "
-                           f"{_WHERE} GROUP BY day ORDER BY c DESC, day DESC LIMIT 10 OFFSET 0"),
-    "dlq_events_per_tag": (f"SELECT arrayJoin(tags) as tag, count(*) as c from events_dead_letter_queue {_WHERE} "
-                           "GROUP BY tag ORDER BY c DESC, tag DESC LIMIT 10 OFFSET 0"),
+    "dlq_events": (
+        "SELECT id, event_uuid, event, properties, distinct_id, team_id, elements_chain, created_at, ip, "
+        "site_url, now, raw_payload, error_timestamp, error_location, error, tags, _timestamp, _offset "
+        f"FROM events_dead_letter_queue {_WHERE} ORDER BY error_timestamp DESC LIMIT 10 OFFSET 0"
+    ),
+    "dlq_events_per_error": (
+        f"SELECT error, count(*) AS c FROM events_dead_letter_queue {_WHERE} GROUP BY error "
+        "ORDER BY c DESC, error DESC LIMIT 10 OFFSET 0"
+    ),
+    "dlq_events_per_location": (
+        f"SELECT error_location, count(*) AS c FROM events_dead_letter_queue {_WHERE} "
+        "GROUP BY error_location ORDER BY c DESC, error_location DESC LIMIT 10 OFFSET 0"
+    ),
+    "dlq_events_per_day": (
+        f"SELECT toDate(error_timestamp) as day, count(*) AS c FROM events_dead_letter_queue "
+        f"{_WHERE} GROUP BY day ORDER BY c DESC, day DESC LIMIT 10 OFFSET 0"
+    ),
+    "dlq_events_per_tag": (
+        f"SELECT arrayJoin(tags) as tag, count(*) as c from events_dead_letter_queue {_WHERE} "
+        "GROUP BY tag ORDER BY c DESC, tag DESC LIMIT 10 OFFSET 0"
+    ),
 }
-GROUP_BYS = ("dlq_size", "dlq_last_error_timestamp", "dlq_events_per_error", "dlq_events_per_location",
-             "dlq_events_per_day", "dlq_events_per_tag")  # the page without its list of raw events
+GROUP_BYS = (
+    "dlq_size",
+    "dlq_last_error_timestamp",
+    "dlq_events_per_error",
+    "dlq_events_per_location",
+    "dlq_events_per_day",
+    "dlq_events_per_tag",
+)  # the page without its list of raw events
 
 
 @dataclass
@@ -87,12 +103,14 @@ def naive_pg(url: str, admin_url: str) -> NaivePg:
         after = _read_counters(admin)
         with psycopg.connect(url, autocommit=True, application_name="naive-hero") as conn:
             started = time.perf_counter()
-            conn.execute("SELECT date_trunc('month', \"timestamp\") AS month, count(*) FROM posthog_event "
-                         "GROUP BY 1 ORDER BY 1").fetchall()
+            conn.execute(
+                "SELECT date_trunc('month', \"timestamp\") AS month, count(*) FROM posthog_event GROUP BY 1 ORDER BY 1"
+            ).fetchall()
             per_month_s = time.perf_counter() - started
             conn.execute("SET enable_indexonlyscan = off")
             started = time.perf_counter()
             conn.execute("SELECT count(*) FROM posthog_event").fetchone()
             heap_count_s = time.perf_counter() - started
-    return NaivePg(count_s, int(count), per_month_s, heap_count_s,
-                   {k: after.get(k, 0) - before.get(k, 0) for k in PG_COUNTERS})
+    return NaivePg(
+        count_s, int(count), per_month_s, heap_count_s, {k: after.get(k, 0) - before.get(k, 0) for k in PG_COUNTERS}
+    )

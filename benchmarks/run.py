@@ -33,13 +33,22 @@ KEEP_FREE = 0.12
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=int, action="append", dest="scales",
-                        help="scale factor (repeatable; default: 1, 2 and 4 as far as the disk allows)")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        action="append",
+        dest="scales",
+        help="scale factor (repeatable; default: 1, 2 and 4 as far as the disk allows)",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="doctor runs (and naive runs) per scale (default 5)")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to this JSON file")
-    parser.add_argument("--before", metavar="DIR", type=Path,
-                        help="also measure the doctor of this checkout (e.g. `git archive` of an older commit) on the "
-                             "same data, and print before/after figures")
+    parser.add_argument(
+        "--before",
+        metavar="DIR",
+        type=Path,
+        help="also measure the doctor of this checkout (e.g. `git archive` of an older commit) on the "
+        "same data, and print before/after figures",
+    )
     args = parser.parse_args(argv)
     scales = sorted(set(args.scales or [1, 2, 4]))
 
@@ -55,19 +64,29 @@ def main(argv=None) -> int:
         if servers["postgres"].origin == "local":
             quiet_postgres(servers["postgres"].admin_url)
         ch = data.ch_admin(servers["clickhouse"].admin_url)
-        print(f"- ClickHouse {ch.execute('SELECT version()')[0][0]}, "
-              f"Postgres {pg_version(servers['postgres'].admin_url)}, doctor: {' '.join(doctor_command())}"
-              + (f"; before: {args.before}" if args.before else "") + "\n")
+        print(
+            f"- ClickHouse {ch.execute('SELECT version()')[0][0]}, "
+            f"Postgres {pg_version(servers['postgres'].admin_url)}, doctor: {' '.join(doctor_command())}"
+            + (f"; before: {args.before}" if args.before else "")
+            + "\n"
+        )
         figures = []
         for scale in scales:
             usage = shutil.disk_usage(servers["clickhouse"].details.get("folder", "/tmp"))
-            have = ch.execute(f"SELECT sum(rows) FROM system.parts WHERE active AND database = '{data.DATABASE}' "
-                              "AND table = 'events'")[0][0] // data.CH_EVENTS_PER_UNIT
+            have = (
+                ch.execute(
+                    f"SELECT sum(rows) FROM system.parts WHERE active AND database = '{data.DATABASE}' "
+                    "AND table = 'events'"
+                )[0][0]
+                // data.CH_EVENTS_PER_UNIT
+            )
             need = DISK_PER_UNIT * (scale - have) + DISK_FOR_MERGES * scale
             if usage.free - need < KEEP_FREE * usage.total:
-                print(f"## Scale {scale}: skipped\n\nIt needs about {need / 1e9:.0f} GB more disk; {usage.free / 1e9:.0f} GB "
-                      f"of {usage.total / 1e9:.0f} GB are free, and the benchmark keeps {KEEP_FREE:.0%} of the disk "
-                      "free (the machine may be shared).\n")
+                print(
+                    f"## Scale {scale}: skipped\n\nIt needs about {need / 1e9:.0f} GB more disk; "
+                    f"{usage.free / 1e9:.0f} GB of {usage.total / 1e9:.0f} GB are free, and the benchmark keeps "
+                    f"{KEEP_FREE:.0%} of the disk free (the machine may be shared).\n"
+                )
                 continue
             figures.append(measure_scale(scale, servers, ch, args.repeat, args.before))
             print_scale(figures[-1])
@@ -90,9 +109,11 @@ def machine_line() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return (f"# posthog-doctor benchmark\n\nMachine: {os.cpu_count()} cores ({cpu}), "
-            f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; load average at start {os.getloadavg()[0]:.2f}\n")
+    return (
+        f"# posthog-doctor benchmark\n\nMachine: {os.cpu_count()} cores ({cpu}), "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; load average at start {os.getloadavg()[0]:.2f}\n"
+    )
 
 
 def quiet_postgres(admin_url: str) -> None:
@@ -121,11 +142,20 @@ def measure_scale(scale: int, servers: dict, ch, repeat: int, before: Path | Non
     ch_url = servers["clickhouse"].url.rsplit("/", 1)[0] + f"/{data.DATABASE}"
     urls = {"clickhouse": ch_url, "postgres": servers["postgres"].url, "redis": servers["redis"].url}
     fig = {
-        "scale": scale, "generated_s": round(generated),
-        "data": {"events": chd.events, "dlq": chd.dlq, "events_uncompressed": chd.events_bytes,
-                 "dlq_uncompressed": chd.dlq_bytes, "events_compressed": chd.events_compressed,
-                 "dlq_compressed": chd.dlq_compressed, "partitions": chd.events_partitions,
-                 "pg_events": pgd.events, "pg_table_bytes": pgd.table_bytes, "pg_total_bytes": pgd.total_bytes},
+        "scale": scale,
+        "generated_s": round(generated),
+        "data": {
+            "events": chd.events,
+            "dlq": chd.dlq,
+            "events_uncompressed": chd.events_bytes,
+            "dlq_uncompressed": chd.dlq_bytes,
+            "events_compressed": chd.events_compressed,
+            "dlq_compressed": chd.dlq_compressed,
+            "partitions": chd.events_partitions,
+            "pg_events": pgd.events,
+            "pg_table_bytes": pgd.table_bytes,
+            "pg_total_bytes": pgd.total_bytes,
+        },
     }
     fig.update(doctor_figures(urls, ch, servers, repeat))
     if before is not None:
@@ -134,22 +164,32 @@ def measure_scale(scale: int, servers: dict, ch, repeat: int, before: Path | Non
         use_source(None)
     naive = [naive_dlq(ch, data.DATABASE) for _ in range(repeat)]
     pg_naive = [naive_pg(servers["postgres"].url, servers["postgres"].admin_url) for _ in range(repeat)]
-    fig.update({
-        "naive_dlq": {"wall_s": median(n.wall_s for n in naive), "rows": median(n.total("read_rows") for n in naive),
-                      "bytes": median(n.total("read_bytes") for n in naive),
-                      "server_ms": median(n.total("ms") for n in naive),
-                      "groupby_server_ms": median(n.total("ms", GROUP_BYS) for n in naive),
-                      "groupby_wall_s": median(n.total("wall_s", GROUP_BYS) for n in naive),
-                      "groupby_rows": median(n.total("read_rows", GROUP_BYS) for n in naive),
-                      "groupby_bytes": median(n.total("read_bytes", GROUP_BYS) for n in naive),
-                      "per_query": {k: {f: median(n.queries[k][f] for n in naive) for f in
-                                        ("read_rows", "read_bytes", "ms", "wall_s")} for k in naive[0].queries}},
-        "naive_pg": {"count_s": median(n.count_s for n in pg_naive), "per_month_s": median(n.per_month_s for n in pg_naive),
-                     "heap_count_s": median(n.heap_count_s for n in pg_naive),
-                     "count": pg_naive[0].count,
-                     "counters": {k: median(n.counters[k] for n in pg_naive) for k in pg_naive[0].counters}},
-        "load_average": os.getloadavg()[0],
-    })
+    fig.update(
+        {
+            "naive_dlq": {
+                "wall_s": median(n.wall_s for n in naive),
+                "rows": median(n.total("read_rows") for n in naive),
+                "bytes": median(n.total("read_bytes") for n in naive),
+                "server_ms": median(n.total("ms") for n in naive),
+                "groupby_server_ms": median(n.total("ms", GROUP_BYS) for n in naive),
+                "groupby_wall_s": median(n.total("wall_s", GROUP_BYS) for n in naive),
+                "groupby_rows": median(n.total("read_rows", GROUP_BYS) for n in naive),
+                "groupby_bytes": median(n.total("read_bytes", GROUP_BYS) for n in naive),
+                "per_query": {
+                    k: {f: median(n.queries[k][f] for n in naive) for f in ("read_rows", "read_bytes", "ms", "wall_s")}
+                    for k in naive[0].queries
+                },
+            },
+            "naive_pg": {
+                "count_s": median(n.count_s for n in pg_naive),
+                "per_month_s": median(n.per_month_s for n in pg_naive),
+                "heap_count_s": median(n.heap_count_s for n in pg_naive),
+                "count": pg_naive[0].count,
+                "counters": {k: median(n.counters[k] for n in pg_naive) for k in pg_naive[0].counters},
+            },
+            "load_average": os.getloadavg()[0],
+        }
+    )
     return fig
 
 
@@ -161,32 +201,44 @@ def doctor_figures(urls: dict, ch, servers: dict, repeat: int) -> dict:
     run_doctor(urls, ch, servers["postgres"].admin_url)  # warm-up: caches as on a second run
     runs: list[DoctorRun] = [run_doctor(urls, ch, servers["postgres"].admin_url) for _ in range(repeat)]
     dlq_alone = [run_doctor(urls, ch, None, ["--only", DLQ_CHECK]) for _ in range(repeat)]
-    pg_alone = [run_doctor(urls, None, servers["postgres"].admin_url, ["--only", PG_VOLUME_CHECK]) for _ in range(repeat)]
+    pg_alone = [
+        run_doctor(urls, None, servers["postgres"].admin_url, ["--only", PG_VOLUME_CHECK]) for _ in range(repeat)
+    ]
     dlq_table = "events_dead_letter_queue"
     return {
         "doctor": f"the checkout {doctor_source()}" if doctor_source() else " ".join(doctor_command()),
-        "version_s": median(version), "help_s": median(run_help),
-        "wall_s": median(r.process.wall_s for r in runs), "wall_all": [round(r.process.wall_s, 3) for r in runs],
-        "rss_mb": max(r.process.max_rss_mb for r in runs), "exit_codes": sorted({r.process.code for r in runs}),
+        "version_s": median(version),
+        "help_s": median(run_help),
+        "wall_s": median(r.process.wall_s for r in runs),
+        "wall_all": [round(r.process.wall_s, 3) for r in runs],
+        "rss_mb": max(r.process.max_rss_mb for r in runs),
+        "exit_codes": sorted({r.process.code for r in runs}),
         "ch_queries": median(len(r.ch_queries) for r in runs),
         "ch_rows": median(r.ch_total("read_rows") for r in runs),
         "ch_bytes": median(r.ch_total("read_bytes") for r in runs),
         "ch_server_ms": median(r.ch_total("ms") for r in runs),
         "ch_peak_query_memory": max(max((q["memory"] for q in r.ch_queries), default=0) for r in runs),
-        "checks": {c: {"ms": median(r.checks[c]["duration_ms"] for r in runs if c in r.checks),
-                       "status": runs[-1].checks[c]["status"],
-                       "rows": median(r.ch_for(c, "read_rows") for r in runs),
-                       "bytes": median(r.ch_for(c, "read_bytes") for r in runs)} for c in sorted(runs[0].checks)},
+        "checks": {
+            c: {
+                "ms": median(r.checks[c]["duration_ms"] for r in runs if c in r.checks),
+                "status": runs[-1].checks[c]["status"],
+                "rows": median(r.ch_for(c, "read_rows") for r in runs),
+                "bytes": median(r.ch_for(c, "read_bytes") for r in runs),
+            }
+            for c in sorted(runs[0].checks)
+        },
         "pg": {k: median(r.pg.get(k, 0) for r in runs) for k in runs[0].pg},
-        "dlq": {"check_ms": median(r.checks[DLQ_CHECK]["duration_ms"] for r in dlq_alone),
-                "in_run_ms": median(r.checks[DLQ_CHECK]["duration_ms"] for r in runs),
-                "wall_s": median(r.process.wall_s for r in dlq_alone),
-                "rows": median(r.ch_for(DLQ_CHECK, "read_rows", dlq_table) for r in dlq_alone),
-                "bytes": median(r.ch_for(DLQ_CHECK, "read_bytes", dlq_table) for r in dlq_alone),
-                "server_ms": median(r.ch_for(DLQ_CHECK, "ms", dlq_table) for r in dlq_alone),
-                "all_rows": median(r.ch_total("read_rows") for r in dlq_alone),
-                "all_server_ms": median(r.ch_total("ms") for r in dlq_alone),
-                "summary": runs[-1].checks[DLQ_CHECK]["summary"]},
+        "dlq": {
+            "check_ms": median(r.checks[DLQ_CHECK]["duration_ms"] for r in dlq_alone),
+            "in_run_ms": median(r.checks[DLQ_CHECK]["duration_ms"] for r in runs),
+            "wall_s": median(r.process.wall_s for r in dlq_alone),
+            "rows": median(r.ch_for(DLQ_CHECK, "read_rows", dlq_table) for r in dlq_alone),
+            "bytes": median(r.ch_for(DLQ_CHECK, "read_bytes", dlq_table) for r in dlq_alone),
+            "server_ms": median(r.ch_for(DLQ_CHECK, "ms", dlq_table) for r in dlq_alone),
+            "all_rows": median(r.ch_total("read_rows") for r in dlq_alone),
+            "all_server_ms": median(r.ch_total("ms") for r in dlq_alone),
+            "summary": runs[-1].checks[DLQ_CHECK]["summary"],
+        },
         "pg_volume_ms": median(r.checks[PG_VOLUME_CHECK]["duration_ms"] for r in pg_alone),
         "pg_volume_in_run_ms": median(r.checks[PG_VOLUME_CHECK]["duration_ms"] for r in runs),
         "pg_volume_counters": {k: median(r.pg.get(k, 0) for r in pg_alone) for k in pg_alone[0].pg},
@@ -219,74 +271,168 @@ def _table(header: list[str], rows: list[list]) -> str:
 def print_scale(f: dict) -> None:
     d = f["data"]
     uncompressed = d["events_uncompressed"] + d["dlq_uncompressed"]
-    print(f"Data: ClickHouse events {d['events']:,} rows in {d['partitions']} monthly partitions "
-          f"({_size(d['events_uncompressed'])} uncompressed, {_size(d['events_compressed'])} on disk), "
-          f"dead letter queue {d['dlq']:,} rows ({_size(d['dlq_uncompressed'])}, {_size(d['dlq_compressed'])}); "
-          f"Postgres posthog_event {d['pg_events']:,} rows ({_size(d['pg_table_bytes'])} heap, "
-          f"{_size(d['pg_total_bytes'])} with indexes). Generated in {f['generated_s']} s.\n")
+    print(
+        f"Data: ClickHouse events {d['events']:,} rows in {d['partitions']} monthly partitions "
+        f"({_size(d['events_uncompressed'])} uncompressed, {_size(d['events_compressed'])} on disk), "
+        f"dead letter queue {d['dlq']:,} rows ({_size(d['dlq_uncompressed'])}, {_size(d['dlq_compressed'])}); "
+        f"Postgres posthog_event {d['pg_events']:,} rows ({_size(d['pg_table_bytes'])} heap, "
+        f"{_size(d['pg_total_bytes'])} with indexes). Generated in {f['generated_s']} s.\n"
+    )
     n = f["naive_dlq"]
     dlq = f["dlq"]
     pg = f["pg"]
-    print(_table(["Whole doctor (median of runs)", "value"], [
-        ["wall time, process start to exit", f"{f['wall_s']:.2f} s (runs: {', '.join(f'{w:.2f}' for w in f['wall_all'])})"],
-        ["`posthog-doctor --version` / `run --help`", f"{f['version_s']:.3f} s / {f['help_s']:.3f} s"],
-        ["peak memory of the doctor process (max RSS, worst run)", f"{f['rss_mb']:.0f} MB"],
-        ["ClickHouse queries", _n(f["ch_queries"])],
-        ["ClickHouse rows read", _n(f["ch_rows"])],
-        ["ClickHouse bytes read (uncompressed)",
-         f"{_size(f['ch_bytes'])} = {100 * f['ch_bytes'] / uncompressed:.2f}% of events + DLQ ({_size(uncompressed)})"],
-        ["ClickHouse server time, all queries", f"{_n(f['ch_server_ms'])} ms"],
-        ["ClickHouse peak memory of one query", _size(f["ch_peak_query_memory"])],
-        ["Postgres posthog_event: seq scans / tuples read by seq scans", f"{_n(pg.get('seq_scan'))} / {_n(pg.get('seq_tup_read'))}"],
-        ["Postgres posthog_event: heap blocks read+hit / index blocks read+hit",
-         (f"{_n(pg.get('heap_blks_read', 0) + pg.get('heap_blks_hit', 0))} / "
-          f"{_n(pg.get('idx_blks_read', 0) + pg.get('idx_blks_hit', 0))}")],
-        ["Postgres posthog_event: index scans / tuples fetched", f"{_n(pg.get('idx_scan'))} / {_n(pg.get('idx_tup_fetch'))}"],
-        ["exit codes", ", ".join(str(c) for c in f["exit_codes"])],
-    ]))
-    print(_table(["Check", "status", "duration ms (median)", "ClickHouse rows read", "ClickHouse bytes read"],
-                 [[c, v["status"], _n(v["ms"]), _n(v["rows"]), _size(v["bytes"])] for c, v in f["checks"].items()]))
-    print(_table(["Dead letter queue", "doctor: the DLQ check alone", "PostHog's DLQ page (7 queries)",
-                  "the page without its list of raw events (6 queries)", "page / doctor"], [
-        ["rows read on the DLQ", _n(dlq["rows"]), _n(n["rows"]), _n(n["groupby_rows"]),
-         f"{n['rows'] / max(dlq['rows'], 1):.1f}x / {n['groupby_rows'] / max(dlq['rows'], 1):.1f}x"],
-        ["bytes read on the DLQ", _size(dlq["bytes"]), _size(n["bytes"]), _size(n["groupby_bytes"]),
-         f"{n['bytes'] / max(dlq['bytes'], 1):.1f}x / {n['groupby_bytes'] / max(dlq['bytes'], 1):.1f}x"],
-        ["ClickHouse server time of the DLQ queries", f"{_n(dlq['server_ms'])} ms", f"{_n(n['server_ms'])} ms",
-         f"{_n(n['groupby_server_ms'])} ms", (f"{n['server_ms'] / max(dlq['server_ms'], 1):.1f}x / "
-                                              f"{n['groupby_server_ms'] / max(dlq['server_ms'], 1):.1f}x")],
-        ["time: the check's duration / the page's queries, client side", f"{dlq['check_ms'] / 1000:.2f} s",
-         f"{n['wall_s']:.2f} s", f"{n['groupby_wall_s']:.2f} s",
-         f"{n['wall_s'] * 1000 / max(dlq['check_ms'], 1):.1f}x / {n['groupby_wall_s'] * 1000 / max(dlq['check_ms'], 1):.1f}x"],
-        ["answers", ("causes (location + normalised message) with exact counts, first and last seen, teams, top "
-                     "events, hourly trend over 7 days, masked examples, advice; the DLQ's share of ingestion"),
-         "top 10 raw error strings, locations, days and tags; the 10 latest raw events", "", ""],
-    ]))
-    print(f"The DLQ check alone also read the events table for the DLQ's share of ingestion: "
-          f"{_n(dlq['all_rows'])} rows and {_n(dlq['all_server_ms'])} ms of ClickHouse time in all; "
-          f"{f['dlq']['wall_s']:.2f} s for the whole process. In the full run the check took "
-          f"{dlq['in_run_ms'] / 1000:.2f} s (sharing the cores with the other checks).\n")
-    print("PostHog's DLQ page, per query (median): " + "; ".join(
-        f"{k} {v['wall_s'] * 1000:.0f} ms, {_n(v['read_rows'])} rows" for k, v in n["per_query"].items()) + "\n")
+    print(
+        _table(
+            ["Whole doctor (median of runs)", "value"],
+            [
+                [
+                    "wall time, process start to exit",
+                    f"{f['wall_s']:.2f} s (runs: {', '.join(f'{w:.2f}' for w in f['wall_all'])})",
+                ],
+                ["`posthog-doctor --version` / `run --help`", f"{f['version_s']:.3f} s / {f['help_s']:.3f} s"],
+                ["peak memory of the doctor process (max RSS, worst run)", f"{f['rss_mb']:.0f} MB"],
+                ["ClickHouse queries", _n(f["ch_queries"])],
+                ["ClickHouse rows read", _n(f["ch_rows"])],
+                [
+                    "ClickHouse bytes read (uncompressed)",
+                    f"{_size(f['ch_bytes'])} = {100 * f['ch_bytes'] / uncompressed:.2f}% of events + DLQ "
+                    f"({_size(uncompressed)})",
+                ],
+                ["ClickHouse server time, all queries", f"{_n(f['ch_server_ms'])} ms"],
+                ["ClickHouse peak memory of one query", _size(f["ch_peak_query_memory"])],
+                [
+                    "Postgres posthog_event: seq scans / tuples read by seq scans",
+                    f"{_n(pg.get('seq_scan'))} / {_n(pg.get('seq_tup_read'))}",
+                ],
+                [
+                    "Postgres posthog_event: heap blocks read+hit / index blocks read+hit",
+                    (
+                        f"{_n(pg.get('heap_blks_read', 0) + pg.get('heap_blks_hit', 0))} / "
+                        f"{_n(pg.get('idx_blks_read', 0) + pg.get('idx_blks_hit', 0))}"
+                    ),
+                ],
+                [
+                    "Postgres posthog_event: index scans / tuples fetched",
+                    f"{_n(pg.get('idx_scan'))} / {_n(pg.get('idx_tup_fetch'))}",
+                ],
+                ["exit codes", ", ".join(str(c) for c in f["exit_codes"])],
+            ],
+        )
+    )
+    print(
+        _table(
+            ["Check", "status", "duration ms (median)", "ClickHouse rows read", "ClickHouse bytes read"],
+            [[c, v["status"], _n(v["ms"]), _n(v["rows"]), _size(v["bytes"])] for c, v in f["checks"].items()],
+        )
+    )
+    print(
+        _table(
+            [
+                "Dead letter queue",
+                "doctor: the DLQ check alone",
+                "PostHog's DLQ page (7 queries)",
+                "the page without its list of raw events (6 queries)",
+                "page / doctor",
+            ],
+            [
+                [
+                    "rows read on the DLQ",
+                    _n(dlq["rows"]),
+                    _n(n["rows"]),
+                    _n(n["groupby_rows"]),
+                    f"{n['rows'] / max(dlq['rows'], 1):.1f}x / {n['groupby_rows'] / max(dlq['rows'], 1):.1f}x",
+                ],
+                [
+                    "bytes read on the DLQ",
+                    _size(dlq["bytes"]),
+                    _size(n["bytes"]),
+                    _size(n["groupby_bytes"]),
+                    f"{n['bytes'] / max(dlq['bytes'], 1):.1f}x / {n['groupby_bytes'] / max(dlq['bytes'], 1):.1f}x",
+                ],
+                [
+                    "ClickHouse server time of the DLQ queries",
+                    f"{_n(dlq['server_ms'])} ms",
+                    f"{_n(n['server_ms'])} ms",
+                    f"{_n(n['groupby_server_ms'])} ms",
+                    (
+                        f"{n['server_ms'] / max(dlq['server_ms'], 1):.1f}x / "
+                        f"{n['groupby_server_ms'] / max(dlq['server_ms'], 1):.1f}x"
+                    ),
+                ],
+                [
+                    "time: the check's duration / the page's queries, client side",
+                    f"{dlq['check_ms'] / 1000:.2f} s",
+                    f"{n['wall_s']:.2f} s",
+                    f"{n['groupby_wall_s']:.2f} s",
+                    f"{n['wall_s'] * 1000 / max(dlq['check_ms'], 1):.1f}x / "
+                    f"{n['groupby_wall_s'] * 1000 / max(dlq['check_ms'], 1):.1f}x",
+                ],
+                [
+                    "answers",
+                    (
+                        "causes (location + normalised message) with exact counts, first and last seen, teams, top "
+                        "events, hourly trend over 7 days, masked examples, advice; the DLQ's share of ingestion"
+                    ),
+                    "top 10 raw error strings, locations, days and tags; the 10 latest raw events",
+                    "",
+                    "",
+                ],
+            ],
+        )
+    )
+    print(
+        f"The DLQ check alone also read the events table for the DLQ's share of ingestion: "
+        f"{_n(dlq['all_rows'])} rows and {_n(dlq['all_server_ms'])} ms of ClickHouse time in all; "
+        f"{f['dlq']['wall_s']:.2f} s for the whole process. In the full run the check took "
+        f"{dlq['in_run_ms'] / 1000:.2f} s (sharing the cores with the other checks).\n"
+    )
+    print(
+        "PostHog's DLQ page, per query (median): "
+        + "; ".join(f"{k} {v['wall_s'] * 1000:.0f} ms, {_n(v['read_rows'])} rows" for k, v in n["per_query"].items())
+        + "\n"
+    )
     p = f["naive_pg"]
     vc = f["pg_volume_counters"]
-    print(_table(["Postgres events", "doctor: postgres.event_volume alone", "`SELECT count(*) FROM posthog_event`",
-                  "count(*) / doctor"], [
-        ["time (the check's duration / the statement, client side)", f"{f['pg_volume_ms']:.0f} ms",
-         f"{p['count_s'] * 1000:.0f} ms", f"{p['count_s'] * 1000 / max(f['pg_volume_ms'], 1):.1f}x"],
-        ["posthog_event sequential scans", _n(vc.get("seq_scan")), _n(p["counters"]["seq_scan"]), ""],
-        ["posthog_event heap blocks read+hit", _n(vc.get("heap_blks_read", 0) + vc.get("heap_blks_hit", 0)),
-         _n(p["counters"]["heap_blks_read"] + p["counters"]["heap_blks_hit"]), ""],
-        ["posthog_event index blocks read+hit", _n(vc.get("idx_blks_read", 0) + vc.get("idx_blks_hit", 0)),
-         _n(p["counters"]["idx_blks_read"] + p["counters"]["idx_blks_hit"]), ""],
-        ["answer", f["pg_volume_summary"][:160], f"{p['count']:,} rows", ""],
-    ]))
-    print(f"For comparison: the same count(*) reading the table itself (index-only scans switched off, as when "
-          f"the visibility map is not current) took {p['heap_count_s'] * 1000:.0f} ms "
-          f"({p['heap_count_s'] * 1000 / max(f['pg_volume_ms'], 1):.0f}x the check); events per month with a "
-          f"GROUP BY, the answer the check gives, {p['per_month_s'] * 1000:.0f} ms "
-          f"({p['per_month_s'] * 1000 / max(f['pg_volume_ms'], 1):.0f}x). In the full run the check took "
-          f"{f['pg_volume_in_run_ms']:.0f} ms.\n")
+    print(
+        _table(
+            [
+                "Postgres events",
+                "doctor: postgres.event_volume alone",
+                "`SELECT count(*) FROM posthog_event`",
+                "count(*) / doctor",
+            ],
+            [
+                [
+                    "time (the check's duration / the statement, client side)",
+                    f"{f['pg_volume_ms']:.0f} ms",
+                    f"{p['count_s'] * 1000:.0f} ms",
+                    f"{p['count_s'] * 1000 / max(f['pg_volume_ms'], 1):.1f}x",
+                ],
+                ["posthog_event sequential scans", _n(vc.get("seq_scan")), _n(p["counters"]["seq_scan"]), ""],
+                [
+                    "posthog_event heap blocks read+hit",
+                    _n(vc.get("heap_blks_read", 0) + vc.get("heap_blks_hit", 0)),
+                    _n(p["counters"]["heap_blks_read"] + p["counters"]["heap_blks_hit"]),
+                    "",
+                ],
+                [
+                    "posthog_event index blocks read+hit",
+                    _n(vc.get("idx_blks_read", 0) + vc.get("idx_blks_hit", 0)),
+                    _n(p["counters"]["idx_blks_read"] + p["counters"]["idx_blks_hit"]),
+                    "",
+                ],
+                ["answer", f["pg_volume_summary"][:160], f"{p['count']:,} rows", ""],
+            ],
+        )
+    )
+    print(
+        f"For comparison: the same count(*) reading the table itself (index-only scans switched off, as when "
+        f"the visibility map is not current) took {p['heap_count_s'] * 1000:.0f} ms "
+        f"({p['heap_count_s'] * 1000 / max(f['pg_volume_ms'], 1):.0f}x the check); events per month with a "
+        f"GROUP BY, the answer the check gives, {p['per_month_s'] * 1000:.0f} ms "
+        f"({p['per_month_s'] * 1000 / max(f['pg_volume_ms'], 1):.0f}x). In the full run the check took "
+        f"{f['pg_volume_in_run_ms']:.0f} ms.\n"
+    )
     if "before" in f:
         print_before_after(f)
     print(f"Load average after the scale: {f['load_average']:.2f}\n")

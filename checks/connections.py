@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from posthog_doctor.check import (Advice, Check, Context, ErrorKind, Item, Option, Outcome, ProbeResult, Skip, Values,
-                                  fail, ok, warn)
+from posthog_doctor.check import (
+    Advice,
+    Check,
+    Context,
+    ErrorKind,
+    Item,
+    Option,
+    Outcome,
+    ProbeResult,
+    Skip,
+    Values,
+    fail,
+    ok,
+    warn,
+)
 
 from .common import docs
 
@@ -17,36 +30,36 @@ from .common import docs
 ADVICE = {
     "clickhouse": {
         "auth": "Use the user and password PostHog itself uses: CLICKHOUSE_USER / CLICKHOUSE_PASSWORD from its "
-                "env file (hobby) or the chart's ClickHouse secret (Helm).",
+        "env file (hobby) or the chart's ClickHouse secret (Helm).",
         "missing_database": "PostHog's tables live in the database named by CLICKHOUSE_DATABASE (hobby and Helm: "
-                            "'posthog'); put it in the URL: clickhouse://USER:PASSWORD@HOST:9000/posthog.",
+        "'posthog'); put it in the URL: clickhouse://USER:PASSWORD@HOST:9000/posthog.",
         "tls": "Match the server: add ?secure=true for the TLS port (9440) or drop it for the plain port (9000).",
         "protocol": "The port answered something other than ClickHouse's native protocol: use the native port "
-                    "(9000, or 9440 with ?secure=true), not the HTTP port 8123.",
+        "(9000, or 9440 with ?secure=true), not the HTTP port 8123.",
         "*": "Check that ClickHouse is running (hobby: 'docker compose ps clickhouse'; Helm: "
-             "'kubectl get pods -n posthog') and that the doctor runs on the same network, or pass "
-             "--clickhouse-url clickhouse://USER:PASSWORD@HOST:9000/posthog.",
+        "'kubectl get pods -n posthog') and that the doctor runs on the same network, or pass "
+        "--clickhouse-url clickhouse://USER:PASSWORD@HOST:9000/posthog.",
     },
     "postgres": {
         "auth": "Use PostHog's own database credentials: DATABASE_URL from its env file (hobby) or "
-                "POSTHOG_DB_USER / POSTHOG_DB_PASSWORD from the chart (Helm).",
+        "POSTHOG_DB_USER / POSTHOG_DB_PASSWORD from the chart (Helm).",
         "missing_database": "Name PostHog's database in the URL (hobby and Helm: 'posthog').",
         "tls": "Match the server's TLS setting with ?sslmode=require or ?sslmode=disable.",
         "*": "Check that Postgres is running (hobby service 'db'; Helm 'posthog-posthog-postgresql' or "
-             "pgbouncer on 6543) and reachable, or pass --postgres-url postgres://USER:PASSWORD@HOST:5432/posthog.",
+        "pgbouncer on 6543) and reachable, or pass --postgres-url postgres://USER:PASSWORD@HOST:5432/posthog.",
     },
     "redis": {
         "auth": "Pass Redis's password in the URL: redis://:PASSWORD@HOST:6379/0.",
         "*": "Check that Redis is running (hobby service 'redis' or 'redis7'; Helm "
-             "'posthog-posthog-redis-master') and reachable, or pass --redis-url redis://HOST:6379/0.",
+        "'posthog-posthog-redis-master') and reachable, or pass --redis-url redis://HOST:6379/0.",
     },
     "posthog_api": {
         "*": "Check that the web container or pod is running (hobby: 'docker compose ps web'; Helm: "
-             "'kubectl get pods -n posthog'), or pass --posthog-url with the address PostHog answers on.",
+        "'kubectl get pods -n posthog'), or pass --posthog-url with the address PostHog answers on.",
     },
     "plugin_server": {
         "*": "Check that the plugin server is running (hobby service 'plugins'; Helm deployment "
-             "'posthog-plugins'); restarting it is safe. Or pass --plugin-server-url http://HOST:6738.",
+        "'posthog-plugins'); restarting it is safe. Or pass --plugin-server-url http://HOST:6738.",
     },
 }
 
@@ -64,23 +77,41 @@ class _Connection(Check):
         probe = ctx.probe(self.component)
         if probe.error_kind in (ErrorKind.DISABLED, ErrorKind.NOT_CONFIGURED):
             raise Skip(probe.summary)
-        evidence = [Values("Connection", [
-            Item("Endpoint", probe.endpoint or "—", "endpoint"),
-            Item("Version", probe.version or "—", "version"),
-            Item("Latency (ms)", probe.latency_ms, "latency_ms"),
-        ] + [Item(k.replace("_", " "), v, k) for k, v in probe.details.items() if not isinstance(v, (list, dict))])]
+        evidence = [
+            Values(
+                "Connection",
+                [
+                    Item("Endpoint", probe.endpoint or "—", "endpoint"),
+                    Item("Version", probe.version or "—", "version"),
+                    Item("Latency (ms)", probe.latency_ms, "latency_ms"),
+                ]
+                + [
+                    Item(k.replace("_", " "), v, k) for k, v in probe.details.items() if not isinstance(v, (list, dict))
+                ],
+            )
+        ]
         if not probe.reachable:
             advice = ADVICE[self.component]
             said = advice.get(probe.error_kind.value if probe.error_kind else "*", advice["*"])
-            return fail(f"cannot reach {self.title.removesuffix(' connection')}: {probe.summary}", evidence=evidence,
-                        advice=[Advice(said, links=[docs.DEPLOYMENT, docs.ENV_VARS])])
+            return fail(
+                f"cannot reach {self.title.removesuffix(' connection')}: {probe.summary}",
+                evidence=evidence,
+                advice=[Advice(said, links=[docs.DEPLOYMENT, docs.ENV_VARS])],
+            )
         verdict = self.judge(probe, evidence)
         if verdict is not None:
             return verdict
         if probe.latency_ms is not None and probe.latency_ms > ctx.options["slow_ms"]:
-            return warn(f"{probe.summary}: slower than {ctx.options['slow_ms']:.0f} ms", evidence=evidence,
-                        advice=[Advice("A slow answer to a trivial request points at an overloaded server or a "
-                                       "slow network path between the doctor and the component.")])
+            return warn(
+                f"{probe.summary}: slower than {ctx.options['slow_ms']:.0f} ms",
+                evidence=evidence,
+                advice=[
+                    Advice(
+                        "A slow answer to a trivial request points at an overloaded server or a "
+                        "slow network path between the doctor and the component."
+                    )
+                ],
+            )
         return ok(probe.summary, evidence=evidence)
 
     def judge(self, probe: ProbeResult, evidence: list) -> Outcome | None:
@@ -129,10 +160,16 @@ class _HttpConnection(_Connection):
         if 200 <= status < 300:
             return None
         if status >= 500:
-            return fail(f"{where} answers, but {path} reports HTTP {status}{said}", evidence=evidence,
-                        advice=[Advice(self.unhealthy_advice, links=[docs.DEPLOYMENT])])
-        return warn(f"{where} answered {path} with HTTP {status}: is this PostHog's address?",
-                    evidence=evidence, advice=[Advice(ADVICE[self.component]["*"])])
+            return fail(
+                f"{where} answers, but {path} reports HTTP {status}{said}",
+                evidence=evidence,
+                advice=[Advice(self.unhealthy_advice, links=[docs.DEPLOYMENT])],
+            )
+        return warn(
+            f"{where} answered {path} with HTTP {status}: is this PostHog's address?",
+            evidence=evidence,
+            advice=[Advice(ADVICE[self.component]["*"])],
+        )
 
     unhealthy_advice: ClassVar[str] = ""
 
@@ -144,9 +181,11 @@ class PostHogConnection(_HttpConnection):
     title = "PostHog web app connection"
     component = "posthog_api"
     uses = ("posthog_api",)
-    unhealthy_advice = ("The web app is up but unhealthy. 'Migrations are not up to date' means migrations are "
-                        "pending: look at the web container's logs (hobby: 'docker compose logs web') or the "
-                        "migrate job (Helm), fix the failing migration, then restart.")
+    unhealthy_advice = (
+        "The web app is up but unhealthy. 'Migrations are not up to date' means migrations are "
+        "pending: look at the web container's logs (hobby: 'docker compose logs web') or the "
+        "migrate job (Helm), fix the failing migration, then restart."
+    )
 
 
 class PluginServerConnection(_HttpConnection):
@@ -156,6 +195,8 @@ class PluginServerConnection(_HttpConnection):
     title = "Plugin server connection"
     component = "plugin_server"
     uses = ("plugin_server",)
-    unhealthy_advice = ("The plugin server reports itself unhealthy, so events are accepted but not ingested. "
-                        "Restart it (safe: hobby 'docker compose restart plugins'; Helm: scale "
-                        "posthog-plugins to 0 and back to 1) and check its logs.")
+    unhealthy_advice = (
+        "The plugin server reports itself unhealthy, so events are accepted but not ingested. "
+        "Restart it (safe: hobby 'docker compose restart plugins'; Helm: scale "
+        "posthog-plugins to 0 and back to 1) and check its logs."
+    )

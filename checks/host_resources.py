@@ -7,12 +7,24 @@ container imposes are what counts, so they are used when lower than the machine'
 
 from __future__ import annotations
 
-from posthog_doctor.check import (Advice, Check, Context, Evidence, Finding, Item, Option, Outcome, Table, Values,
-                                  conclude, units)
+from posthog_doctor.check import (
+    Advice,
+    Check,
+    Context,
+    Evidence,
+    Finding,
+    Item,
+    Option,
+    Outcome,
+    Table,
+    Values,
+    conclude,
+    units,
+)
 
 from .common import docs
 
-GiB = 1024 ** 3  # memory as the hobby docs count it ("8GB"), in binary units like every size here
+GiB = 1024**3  # memory as the hobby docs count it ("8GB"), in binary units like every size here
 
 
 class HostResources(Check):
@@ -40,10 +52,18 @@ class HostResources(Check):
         available_pct = 100 * facts.memory_available / facts.memory_total if facts.memory_total else 100.0
         findings: list[Finding] = []
         if memory_gb < o["min_memory_gb"]:
-            findings.append(Finding.fail(f"{units.size(facts.effective_memory)} memory, below the {o['min_memory_gb']:g} GiB PostHog needs"))
+            findings.append(
+                Finding.fail(
+                    f"{units.size(facts.effective_memory)} memory, below the {o['min_memory_gb']:g} GiB PostHog needs"
+                )
+            )
         elif memory_gb < o["recommended_memory_gb"]:
-            findings.append(Finding.warn(f"{units.size(facts.effective_memory)} memory, below the recommended "
-                                         f"{o['recommended_memory_gb']:g} GiB"))
+            findings.append(
+                Finding.warn(
+                    f"{units.size(facts.effective_memory)} memory, below the recommended "
+                    f"{o['recommended_memory_gb']:g} GiB"
+                )
+            )
         if available_pct < o["memory_fail_available_pct"]:
             findings.append(Finding.fail(f"only {available_pct:.0f}% of memory is available right now"))
         for disk in facts.disks:
@@ -57,21 +77,37 @@ class HostResources(Check):
         cpus = f"{facts.effective_cpus:g}" if facts.cpu_limit else str(facts.cpu_count)
         headline = f"{cpus} CPUs, {units.size(facts.effective_memory)} memory ({available_pct:.0f}% available) {where}"
         evidence: list[Evidence] = [
-            Values("The doctor's machine (not necessarily PostHog's)", [
-                Item("CPUs", facts.cpu_count, "cpu_count"),
-                Item("CPU limit of the container", facts.cpu_limit, "cpu_limit"),
-                Item("Memory", units.size(facts.memory_total), "memory_total"),
-                Item("Memory limit of the container",
-                     units.size(facts.memory_limit) if facts.memory_limit else None, "memory_limit"),
-                Item("Memory available", units.size(facts.memory_available), "memory_available"),
-                Item("Load average (1, 5, 15 min)", list(facts.load_average) if facts.load_average else None, "load"),
-                Item("Running in a container", facts.in_container, "in_container"),
-            ]),
-            Table("Disks", ["Path", "Size", "Free", "Free %"],
-                  [[d.path, units.size(d.total), units.size(d.free), round(100 * (1 - d.used_fraction), 1)]
-                   for d in facts.disks]),
+            Values(
+                "The doctor's machine (not necessarily PostHog's)",
+                [
+                    Item("CPUs", facts.cpu_count, "cpu_count"),
+                    Item("CPU limit of the container", facts.cpu_limit, "cpu_limit"),
+                    Item("Memory", units.size(facts.memory_total), "memory_total"),
+                    Item(
+                        "Memory limit of the container",
+                        units.size(facts.memory_limit) if facts.memory_limit else None,
+                        "memory_limit",
+                    ),
+                    Item("Memory available", units.size(facts.memory_available), "memory_available"),
+                    Item(
+                        "Load average (1, 5, 15 min)", list(facts.load_average) if facts.load_average else None, "load"
+                    ),
+                    Item("Running in a container", facts.in_container, "in_container"),
+                ],
+            ),
+            Table(
+                "Disks",
+                ["Path", "Size", "Free", "Free %"],
+                [
+                    [d.path, units.size(d.total), units.size(d.free), round(100 * (1 - d.used_fraction), 1)]
+                    for d in facts.disks
+                ],
+            ),
         ]
-        advice = Advice("These figures describe the machine the doctor ran on. If that is PostHog's host: give it "
-                        "at least 4 GB of memory and keep 15% of each disk free; above about 100k events a month "
-                        "the hobby install is not enough.", links=[docs.DEPLOYMENT])
+        advice = Advice(
+            "These figures describe the machine the doctor ran on. If that is PostHog's host: give it "
+            "at least 4 GB of memory and keep 15% of each disk free; above about 100k events a month "
+            "the hobby install is not enough.",
+            links=[docs.DEPLOYMENT],
+        )
         return conclude(findings, headline, evidence=evidence, advice=[advice], suffix=f" ({where})")

@@ -13,8 +13,8 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from .outcome import Outcome
 from .model import Advice, FindingRecord, Item, Point, Series, Table, Text, Values
+from .outcome import Outcome
 
 MAX_SUMMARY = 300
 MAX_CELL = 500
@@ -64,9 +64,15 @@ def _bound_evidence(ev):
         rows = [[json_safe(c) for c in row] for row in ev.rows]
         total = ev.total_rows if ev.total_rows is not None else len(rows)
         cut = len(rows) > MAX_ROWS
-        return replace(ev, title=clip(ev.title, MAX_CELL), columns=[clip(c, 100) for c in ev.columns],
-                       rows=rows[:MAX_ROWS], note=clip(ev.note, MAX_CELL), truncated=ev.truncated or cut,
-                       total_rows=total if (ev.truncated or cut) else ev.total_rows)
+        return replace(
+            ev,
+            title=clip(ev.title, MAX_CELL),
+            columns=[clip(c, 100) for c in ev.columns],
+            rows=rows[:MAX_ROWS],
+            note=clip(ev.note, MAX_CELL),
+            truncated=ev.truncated or cut,
+            total_rows=total if (ev.truncated or cut) else ev.total_rows,
+        )
     if isinstance(ev, Series):
         points = [Point(clip(p.label, 100), json_safe(p.value)) for p in ev.points[-MAX_POINTS:]]
         return replace(ev, title=clip(ev.title, MAX_CELL), points=points, note=clip(ev.note, MAX_CELL))
@@ -74,8 +80,13 @@ def _bound_evidence(ev):
         items = [Item(clip(i.label, 200), json_safe(i.value), clip(i.key, 100)) for i in ev.items[:MAX_ITEMS]]
         return replace(ev, title=clip(ev.title, MAX_CELL), items=items, note=clip(ev.note, MAX_CELL))
     if isinstance(ev, Text):
-        return replace(ev, title=clip(ev.title, MAX_CELL), text=clip(ev.text, MAX_TEXT),
-                       truncated=ev.truncated or len(ev.text) > MAX_TEXT, note=clip(ev.note, MAX_CELL))
+        return replace(
+            ev,
+            title=clip(ev.title, MAX_CELL),
+            text=clip(ev.text, MAX_TEXT),
+            truncated=ev.truncated or len(ev.text) > MAX_TEXT,
+            note=clip(ev.note, MAX_CELL),
+        )
     return Text("evidence", clip(ev, MAX_TEXT))
 
 
@@ -85,11 +96,27 @@ def bound_outcome(outcome: Outcome) -> Outcome:
         status=outcome.status,
         summary=clip(summary, MAX_SUMMARY),
         evidence=[_bound_evidence(e) for e in outcome.evidence[:MAX_EVIDENCE]],
-        advice=[Advice(clip(a.text, MAX_TEXT), [clip(c, MAX_COMMAND) for c in a.commands[:10]],
-                       [clip(link, MAX_CELL) for link in a.links[:10]]) for a in outcome.advice[:MAX_ADVICE]],
+        advice=[
+            Advice(
+                clip(a.text, MAX_TEXT),
+                [clip(c, MAX_COMMAND) for c in a.commands[:10]],
+                [clip(link, MAX_CELL) for link in a.links[:10]],
+            )
+            for a in outcome.advice[:MAX_ADVICE]
+        ],
         partial=outcome.partial,
-        metrics={clip(k, 100): float(v) for k, v in list(outcome.metrics.items())[:MAX_ITEMS]
-                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)},
-        findings=[FindingRecord(f.status, clip(" ".join(f.text.split()), MAX_SUMMARY), clip(f.key, 100),
-                                [i for i in f.advice if i < MAX_ADVICE]) for f in outcome.findings[:MAX_FINDINGS]],
+        metrics={
+            clip(k, 100): float(v)
+            for k, v in list(outcome.metrics.items())[:MAX_ITEMS]
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        },
+        findings=[
+            FindingRecord(
+                f.status,
+                clip(" ".join(f.text.split()), MAX_SUMMARY),
+                clip(f.key, 100),
+                [i for i in f.advice if i < MAX_ADVICE],
+            )
+            for f in outcome.findings[:MAX_FINDINGS]
+        ],
     )

@@ -42,11 +42,21 @@ def manifest(report: Report, files: dict[str, bytes]) -> dict:
         "counts": report.counts,
         "ticket": report.target.get("ticket", ""),
         "customer": report.target.get("customer", ""),
-        "checks": [{"id": c.id, "status": c.status.value, "duration_ms": c.duration_ms, "timed_out": c.timed_out,
-                    "partial": c.partial} for c in report.checks],
+        "checks": [
+            {
+                "id": c.id,
+                "status": c.status.value,
+                "duration_ms": c.duration_ms,
+                "timed_out": c.timed_out,
+                "partial": c.partial,
+            }
+            for c in report.checks
+        ],
         "redaction": report.redaction,
-        "files": [{"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                  for name, data in files.items()],
+        "files": [
+            {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in files.items()
+        ],
     }
 
 

@@ -22,8 +22,9 @@ limits, the deadlines, the redaction and the rendering.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 from . import units
 from .connectors.base import ConnectorError, ErrorKind, MissingObject, ProbeResult, WouldScan
@@ -39,15 +40,47 @@ from .outcome import Finding, Outcome, Skip, Undetermined, conclude, fail, ok, o
 
 __all__ = [
     # declaring a check
-    "Check", "Option", "Query", "explained", "Context",
+    "Check",
+    "Option",
+    "Query",
+    "explained",
+    "Context",
     # concluding it
-    "Outcome", "Finding", "conclude", "ok", "warn", "fail", "undetermined", "outcome", "Skip", "Undetermined",
-    "Status", "worst",
+    "Outcome",
+    "Finding",
+    "conclude",
+    "ok",
+    "warn",
+    "fail",
+    "undetermined",
+    "outcome",
+    "Skip",
+    "Undetermined",
+    "Status",
+    "worst",
     # what it reports
-    "Advice", "Evidence", "Table", "Series", "Point", "Values", "Item", "Text", "units",
+    "Advice",
+    "Evidence",
+    "Table",
+    "Series",
+    "Point",
+    "Values",
+    "Item",
+    "Text",
+    "units",
     # the connectors (for annotations) and what they return or raise
-    "ClickHouse", "Postgres", "Redis", "Http", "HttpResponse", "HostFacts", "QueryResult", "ProbeResult",
-    "ConnectorError", "ErrorKind", "MissingObject", "WouldScan",
+    "ClickHouse",
+    "Postgres",
+    "Redis",
+    "Http",
+    "HttpResponse",
+    "HostFacts",
+    "QueryResult",
+    "ProbeResult",
+    "ConnectorError",
+    "ErrorKind",
+    "MissingObject",
+    "WouldScan",
 ]
 
 

@@ -11,8 +11,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from . import __version__
 from .model import EXIT_INCOMPLETE, EXIT_USAGE
@@ -32,26 +33,49 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="posthog-doctor", description="Diagnose a self-hosted PostHog deployment.",
-                     epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="posthog-doctor",
+        description="Diagnose a self-hosted PostHog deployment.",
+        epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"posthog-doctor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run the checks and write the reports", epilog=HELP_EPILOG,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = sub.add_parser(
+        "run",
+        help="run the checks and write the reports",
+        epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _target_options(run)
     out = run.add_argument_group("output")
-    out.add_argument("--format", action="append", metavar="FMT", help="json, md, html or all (default all; repeatable or comma-separated)")
+    out.add_argument(
+        "--format",
+        action="append",
+        metavar="FMT",
+        help="json, md, html or all (default all; repeatable or comma-separated)",
+    )
     out.add_argument("--output", metavar="DIR", help="folder for the reports (default ./posthog-doctor-report)")
     out.add_argument("--quiet", action="store_true", help="no progress and no summary on the terminal")
-    out.add_argument("--no-redact", action="store_true",
-                     help="keep secrets and personal data in the reports (only for your own debug instance)")
+    out.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="keep secrets and personal data in the reports (only for your own debug instance)",
+    )
     out.add_argument("--ticket", metavar="REF", help="ticket reference for the reports' headers and file names")
     out.add_argument("--customer", metavar="NAME", help="customer name for the reports' headers and file names")
-    out.add_argument("--bundle", action="store_true",
-                     help="also write posthog-doctor-<ticket or host>-<time>.tar.gz: the three reports and a manifest")
-    out.add_argument("--print", dest="print_format", choices=("md", "json", "html"),
-                     help="also print this report on standard output (with --quiet, nothing else is printed)")
+    out.add_argument(
+        "--bundle",
+        action="store_true",
+        help="also write posthog-doctor-<ticket or host>-<time>.tar.gz: the three reports and a manifest",
+    )
+    out.add_argument(
+        "--print",
+        dest="print_format",
+        choices=("md", "json", "html"),
+        help="also print this report on standard output (with --quiet, nothing else is printed)",
+    )
 
     explain = sub.add_parser("explain", help="dry run: show the plan and every query, connect to nothing")
     _target_options(explain)
@@ -67,9 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("md", "json"), default="md")
     diff.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 
-    status = sub.add_parser("parse-status", help="read a saved System Status page (its JSON or pasted text) offline",
-                            epilog="exit codes: 0 healthy, 1 warnings, 2 failures, 3 no row could be read, 4 unreadable file")
-    status.add_argument("file", metavar="FILE", help="the JSON of /api/instance_status, or the page's text copied from a browser")
+    status = sub.add_parser(
+        "parse-status",
+        help="read a saved System Status page (its JSON or pasted text) offline",
+        epilog="exit codes: 0 healthy, 1 warnings, 2 failures, 3 no row could be read, 4 unreadable file",
+    )
+    status.add_argument(
+        "file", metavar="FILE", help="the JSON of /api/instance_status, or the page's text copied from a browser"
+    )
     status.add_argument("--format", choices=("md", "json"), default="md")
 
     render = sub.add_parser("render", help="render a saved report.json as Markdown or HTML (offline)")
@@ -86,20 +115,38 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     cfg.add_argument("--config", metavar="FILE", help="YAML config file (env POSTHOG_DOCTOR_CONFIG)")
     cfg.add_argument("--profile", metavar="NAME", help="a named profile of the config file")
     for comp in URL_COMPONENTS:
-        cfg.add_argument(comp.flag, dest=comp.config_key, metavar="URL",
-                         help=f"{comp.label} URL, e.g. {comp.default_url} ('off' to skip it)")
+        cfg.add_argument(
+            comp.flag,
+            dest=comp.config_key,
+            metavar="URL",
+            help=f"{comp.label} URL, e.g. {comp.default_url} ('off' to skip it)",
+        )
     cfg.add_argument("--api-key", metavar="KEY", help="PostHog personal API key (better: env POSTHOG_PERSONAL_API_KEY)")
     cfg.add_argument("--status-file", metavar="FILE", help="a saved System Status page (JSON or copied text)")
     sel = p.add_argument_group("checks")
     sel.add_argument("--only", action="append", metavar="ID|PREFIX|TAG", help="run only these checks (repeatable)")
     sel.add_argument("--skip", action="append", metavar="ID|PREFIX|TAG", help="leave these checks out (repeatable)")
-    sel.add_argument("--checks-dir", action="append", dest="checks_dirs", metavar="DIR", default=[],
-                     help="also load checks from this folder (repeatable)")
-    sel.add_argument("--set", "-O", "--option", action="append", dest="options", metavar="CHECK.OPTION=VALUE",
-                     help="set a check option, e.g. clickhouse.disk.warn_days=14 (repeatable; "
-                          "'posthog-doctor explain' lists every option)")
-    sel.add_argument("--include-payloads", action="store_true",
-                     help="keep customer payload values in examples (masked by default)")
+    sel.add_argument(
+        "--checks-dir",
+        action="append",
+        dest="checks_dirs",
+        metavar="DIR",
+        default=[],
+        help="also load checks from this folder (repeatable)",
+    )
+    sel.add_argument(
+        "--set",
+        "-O",
+        "--option",
+        action="append",
+        dest="options",
+        metavar="CHECK.OPTION=VALUE",
+        help="set a check option, e.g. clickhouse.disk.warn_days=14 (repeatable; "
+        "'posthog-doctor explain' lists every option)",
+    )
+    sel.add_argument(
+        "--include-payloads", action="store_true", help="keep customer payload values in examples (masked by default)"
+    )
     lim = p.add_argument_group("limits")
     lim.add_argument("--timeout", type=str, metavar="SECONDS", help="deadline for the whole run (default 60)")
     lim.add_argument("--concurrency", type=str, metavar="N", help="checks running at once (default 4)")
@@ -120,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+    except Exception as exc:
         from .config import ConfigError
         from .model import ReportFormatError
         from .output import OutputError
@@ -133,8 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INCOMPLETE
         if os.environ.get("POSTHOG_DOCTOR_DEBUG"):
             raise
-        _error(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
-               "(set POSTHOG_DOCTOR_DEBUG=1 for details)")
+        _error(
+            f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+            "(set POSTHOG_DOCTOR_DEBUG=1 for details)"
+        )
         return EXIT_INCOMPLETE
 
 
@@ -148,8 +197,14 @@ def _dispatch(argv: list[str]) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return {"run": cmd_run, "explain": cmd_explain, "checks": cmd_checks, "render": cmd_render,
-            "diff": cmd_diff, "parse-status": cmd_parse_status}[args.command](args)
+    return {
+        "run": cmd_run,
+        "explain": cmd_explain,
+        "checks": cmd_checks,
+        "render": cmd_render,
+        "diff": cmd_diff,
+        "parse-status": cmd_parse_status,
+    }[args.command](args)
 
 
 def _prepare(args: argparse.Namespace):
@@ -177,8 +232,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     report = redact(report, settings.secrets, settings.redact)
-    needed = list(dict.fromkeys(settings.formats + (list(BUNDLE_FORMATS) if args.bundle else [])
-                                + ([args.print_format] if args.print_format else [])))
+    needed = list(
+        dict.fromkeys(
+            settings.formats
+            + (list(BUNDLE_FORMATS) if args.bundle else [])
+            + ([args.print_format] if args.print_format else [])
+        )
+    )
     rendered = render_all(report, needed, settings.secrets)
     stem = report_stem(settings.ticket, settings.customer)
     paths = write_reports({f: rendered[f] for f in settings.formats}, settings.output, stem)
@@ -199,21 +259,32 @@ def cmd_explain(args: argparse.Namespace) -> int:
     settings, registry, options, plan = _prepare(args)
     data: dict[str, Any] = {
         "components": {
-            name: {"url": ep.url() if ep else "disabled", "source": ep.source if ep else "",
-                   "fallback_hosts": list(ep.fallback_hosts) if ep else []}
+            name: {
+                "url": ep.url() if ep else "disabled",
+                "source": ep.source if ep else "",
+                "fallback_hosts": list(ep.fallback_hosts) if ep else [],
+            }
             for name, ep in settings.endpoints.items()
         },
         "timeout_s": settings.timeout,
         "concurrency": settings.concurrency,
         "checks": [
-            {"id": e.check.id, "title": e.check.title, "runs": e.runs, "reason": e.reason,
-             "needs": list(e.check.needs), "uses": list(e.check.uses), "timeout_s": e.check.timeout,
-             "options": options.get(e.check.id, {}),
-             "queries": [{"component": q.component, "name": q.name, "text": q.text} for q in e.check.queries]}
+            {
+                "id": e.check.id,
+                "title": e.check.title,
+                "runs": e.runs,
+                "reason": e.reason,
+                "needs": list(e.check.needs),
+                "uses": list(e.check.uses),
+                "timeout_s": e.check.timeout,
+                "options": options.get(e.check.id, {}),
+                "queries": [{"component": q.component, "name": q.name, "text": q.text} for q in e.check.queries],
+            }
             for e in plan.entries
         ],
-        "connector_queries": [{"component": q.component, "name": q.name, "text": q.text}
-                              for q in own_queries(plan.components)],
+        "connector_queries": [
+            {"component": q.component, "name": q.name, "text": q.text} for q in own_queries(plan.components)
+        ],
         "deselected": plan.deselected,
         "load_problems": [{"source": p.source, "reason": p.reason} for p in registry.problems],
     }
@@ -222,7 +293,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 0
     lines = ["Plan for this configuration (dry run: nothing was contacted).", "", "Components:"]
     for name, comp in data["components"].items():
-        extra = f", then {', '.join(comp['fallback_hosts'])} if the host does not resolve" if comp["fallback_hosts"] else ""
+        extra = (
+            f", then {', '.join(comp['fallback_hosts'])} if the host does not resolve" if comp["fallback_hosts"] else ""
+        )
         lines.append(f"  {COMPONENTS[name].label:<18} {comp['url']}  ({comp['source'] or 'off'}{extra})")
     lines += ["", f"Limits: whole run {settings.timeout:g} s, {settings.concurrency} checks at a time.", ""]
     running = [c for c in data["checks"] if c["runs"]]
@@ -255,9 +328,19 @@ def cmd_checks(args: argparse.Namespace) -> int:
     from .registry import discover
 
     registry = discover([Path(p) for p in args.checks_dirs])
-    rows = [{"id": c.id, "title": c.title, "tags": list(c.tags), "needs": list(c.needs), "uses": list(c.uses),
-             "category": c.category, "origin": registry.origins[c.id], "description": c.describe()}
-            for c in registry.sorted()]
+    rows = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "tags": list(c.tags),
+            "needs": list(c.needs),
+            "uses": list(c.uses),
+            "category": c.category,
+            "origin": registry.origins[c.id],
+            "description": c.describe(),
+        }
+        for c in registry.sorted()
+    ]
     if args.format == "json":
         print(json.dumps({"checks": rows, "load_problems": [vars(p) for p in registry.problems]}, indent=2))
         return 0

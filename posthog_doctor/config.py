@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -81,9 +82,7 @@ class Settings:
     def target_summary(self) -> dict[str, Any]:
         """What was checked, without secrets: goes into every report."""
         return {
-            "components": {
-                name: (ep.url() if ep is not None else "disabled") for name, ep in self.endpoints.items()
-            },
+            "components": {name: (ep.url() if ep is not None else "disabled") for name, ep in self.endpoints.items()},
             "component_sources": {name: (ep.source if ep is not None else "") for name, ep in self.endpoints.items()},
             "api_key_given": bool(self.api_key),
             "status_file": self.status_file.name if self.status_file else "",
@@ -120,13 +119,16 @@ def load_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = None
     for comp in URL_COMPONENTS:
         s.endpoints[comp.name] = _endpoint(comp.name, flags.get(comp.config_key), env, file_layer)
 
-    s.api_key = str(pick("api_key", flags.get("api_key"), "POSTHOG_PERSONAL_API_KEY")
-                    or env.get("POSTHOG_DOCTOR_API_KEY") or "").strip()
+    s.api_key = str(
+        pick("api_key", flags.get("api_key"), "POSTHOG_PERSONAL_API_KEY") or env.get("POSTHOG_DOCTOR_API_KEY") or ""
+    ).strip()
     status_file = pick("status_file", flags.get("status_file"))
     s.status_file = Path(status_file) if status_file else None
     if s.status_file is not None and (s.status_file.is_dir() or not os.access(s.status_file, os.R_OK)):
         raise ConfigError(f"--status-file {s.status_file}: not a readable file")
-    s.timeout = _number("timeout", pick("timeout", flags.get("timeout"), "POSTHOG_DOCTOR_TIMEOUT"), 60.0, float, 1, 3600)
+    s.timeout = _number(
+        "timeout", pick("timeout", flags.get("timeout"), "POSTHOG_DOCTOR_TIMEOUT"), 60.0, float, 1, 3600
+    )
     s.concurrency = _number("concurrency", pick("concurrency", flags.get("concurrency")), 4, int, 1, 32)
     s.only = _terms(pick("only", flags.get("only")))
     s.skip = _terms(pick("skip", flags.get("skip")))
@@ -141,7 +143,9 @@ def load_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = None
     return s
 
 
-def _endpoint(name: str, flag_value: str | None, env: Mapping[str, str], file_layer: Mapping[str, Any]) -> Endpoint | None:
+def _endpoint(
+    name: str, flag_value: str | None, env: Mapping[str, str], file_layer: Mapping[str, Any]
+) -> Endpoint | None:
     comp = COMPONENTS[name]
     if flag_value not in (None, ""):
         raw, source = flag_value, "flag " + comp.flag
@@ -156,8 +160,9 @@ def _endpoint(name: str, flag_value: str | None, env: Mapping[str, str], file_la
     if str(raw).strip().lower() in DISABLED:
         return None
     try:
-        return parse_endpoint(name, comp.kind, str(raw), source=source,
-                              fallback_hosts=comp.fallback_hosts if source == "default" else ())
+        return parse_endpoint(
+            name, comp.kind, str(raw), source=source, fallback_hosts=comp.fallback_hosts if source == "default" else ()
+        )
     except EndpointError as exc:
         origin = source.removeprefix("env:").removeprefix("flag ")
         raise ConfigError(f"{origin}: {exc}") from None
@@ -224,7 +229,7 @@ def _merge_options(from_file: Mapping[str, Any], from_flags: list[str]) -> dict[
 class _NoAliasLoader(yaml.SafeLoader):
     """Safe YAML without anchors/aliases: they buy nothing here and allow 'billion laughs' blow-ups."""
 
-    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
@@ -281,7 +286,9 @@ def _validate(data: dict, where: str, allow: tuple[str, ...] = ()) -> None:
     for key, value in data.items():
         if not isinstance(key, str) or (key not in KEYS and key not in allow):
             hint = difflib.get_close_matches(str(key), list(KEYS), n=1)
-            raise ConfigError(f"{where}: unknown key {str(key)[:60]!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+            raise ConfigError(
+                f"{where}: unknown key {str(key)[:60]!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            )
         if key in allow:
             continue
         _check_type(key, value, KEYS[key], where)
@@ -302,7 +309,13 @@ def _check_type(key: str, value: Any, kind: Any, where: str) -> None:
     elif kind is dict:
         ok = isinstance(value, dict) and all(isinstance(v, dict) or v is None for v in value.values())
     if not ok:
-        expected = {str: "text", float: "a number", int: "a whole number", bool: "true or false", dict: "a mapping"}.get(kind, kind)
+        expected = {
+            str: "text",
+            float: "a number",
+            int: "a whole number",
+            bool: "true or false",
+            dict: "a mapping",
+        }.get(kind, kind)
         raise ConfigError(f"{where}: {key!r} must be {expected}, got {_short(value)}")
 
 

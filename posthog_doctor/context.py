@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .connectors import ProbeResult, SnapshotFile, read_snapshot
 from .connectors.base import Deadline, ErrorKind
@@ -66,8 +68,9 @@ class Context:
     those, and one it did not declare is a bug in the check, said as such.
     """
 
-    def __init__(self, check_id: str, components: tuple[str, ...], state: RunState, options: dict[str, Any],
-                 deadline: Deadline):
+    def __init__(
+        self, check_id: str, components: tuple[str, ...], state: RunState, options: dict[str, Any], deadline: Deadline
+    ):
         self.check_id = check_id
         self.components = components
         self.state = state
@@ -101,8 +104,12 @@ class Context:
 
     @property
     def clickhouse(self) -> ClickHouse:
-        return self._component("clickhouse", lambda ep: ClickHouse(
-            _required(ep), self.deadline, tag=f"{self.state.run_id}:{self.check_id}", tally=self.tally))
+        return self._component(
+            "clickhouse",
+            lambda ep: ClickHouse(
+                _required(ep), self.deadline, tag=f"{self.state.run_id}:{self.check_id}", tally=self.tally
+            ),
+        )
 
     @property
     def postgres(self) -> Postgres:
@@ -145,10 +152,8 @@ class Context:
         for conn in self._open.values():
             close = getattr(conn, "close", None)
             if close is not None:
-                try:
+                with contextlib.suppress(Exception):  # closing must never fail a check
                     close()
-                except Exception:  # noqa: BLE001 - closing must never fail a check
-                    pass
         self._open.clear()
 
 

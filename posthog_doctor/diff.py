@@ -42,8 +42,15 @@ class Diff:
     metrics: list[MetricMove] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        side = lambda r: {"generated_at": r.generated_at, "overall": r.overall.value, "counts": r.counts,  # noqa: E731
-                          "tool_version": r.tool.get("version", ""), "schema_version": r.schema_version}
+        def side(r: Report) -> dict:
+            return {
+                "generated_at": r.generated_at,
+                "overall": r.overall.value,
+                "counts": r.counts,
+                "tool_version": r.tool.get("version", ""),
+                "schema_version": r.schema_version,
+            }
+
         return {
             "old": side(self.old),
             "new": side(self.new),
@@ -67,8 +74,13 @@ def compare(old: Report, new: Report) -> Diff:
         new_status = now.status if now else None
         latest = now or was
         assert latest is not None  # the id came from one of the two reports
-        change = Change(check_id, latest.title, old_status.value if old_status else "absent",
-                        new_status.value if new_status else "absent", latest.summary)
+        change = Change(
+            check_id,
+            latest.title,
+            old_status.value if old_status else "absent",
+            new_status.value if new_status else "absent",
+            latest.summary,
+        )
         if old_status in PROBLEMS and new_status not in PROBLEMS:
             diff.fixed.append(change)
         elif new_status in PROBLEMS and old_status not in PROBLEMS:

@@ -82,9 +82,7 @@ class Endpoint:
             path = "/" + quote(path, safe="")
         elif path:
             path = path if path.startswith("/") else "/" + path
-        query = "&".join(
-            f"{k}={'***' if redact and _secret_param(k) else quote(v, safe='')}" for k, v in self.params
-        )
+        query = "&".join(f"{k}={'***' if redact and _secret_param(k) else quote(v, safe='')}" for k, v in self.params)
         return f"{self.scheme}://{auth}{host}:{self.port}{path}" + (f"?{query}" if query else "")
 
     def with_host(self, host: str) -> Endpoint:
@@ -98,7 +96,9 @@ def _secret_param(name: str) -> bool:
     return any(word in name.lower() for word in ("password", "secret", "token", "key"))
 
 
-def parse_endpoint(component: str, kind: str, url: str, *, source: str = "flag", fallback_hosts: tuple[str, ...] = ()) -> Endpoint:
+def parse_endpoint(
+    component: str, kind: str, url: str, *, source: str = "flag", fallback_hosts: tuple[str, ...] = ()
+) -> Endpoint:
     """Parse `url` for a component of `kind`; raise EndpointError with a redacted, one-line reason."""
     shown = _redact_raw(url)
     if not isinstance(url, str) or not url.strip():
@@ -151,8 +151,15 @@ def parse_endpoint(component: str, kind: str, url: str, *, source: str = "flag",
     )
 
 
-def build_url(scheme: str, host: str, port: int | str | None = None, user: str = "", password: str = "",
-              path: str = "", params: dict[str, str] | None = None) -> str:
+def build_url(
+    scheme: str,
+    host: str,
+    port: int | str | None = None,
+    user: str = "",
+    password: str = "",
+    path: str = "",
+    params: dict[str, str] | None = None,
+) -> str:
     """Compose a URL from parts (as PostHog's separate environment variables give them)."""
     auth = ""
     if user or password:

@@ -282,7 +282,9 @@ def evidence_from_dict(data: dict[str, Any]) -> Evidence:
     if kind is Series:
         kwargs["points"] = [Point(str(p["label"]), p["value"]) for p in kwargs.get("points", [])]
     if kind is Values:
-        kwargs["items"] = [Item(str(i["label"]), i.get("value"), str(i.get("key", ""))) for i in kwargs.get("items", [])]
+        kwargs["items"] = [
+            Item(str(i["label"]), i.get("value"), str(i.get("key", ""))) for i in kwargs.get("items", [])
+        ]
     return kind(**kwargs)
 
 
@@ -302,8 +304,9 @@ def _result_to_dict(c: CheckResult) -> dict[str, Any]:
         "partial": c.partial,
         "io": dict(c.io),
         "metrics": dict(c.metrics),
-        "findings": [{"status": f.status.value, "text": f.text, "key": f.key, "advice": list(f.advice)}
-                     for f in c.findings],
+        "findings": [
+            {"status": f.status.value, "text": f.text, "key": f.key, "advice": list(f.advice)} for f in c.findings
+        ],
     }
 
 
@@ -317,12 +320,18 @@ def _result_from_dict(d: dict[str, Any]) -> CheckResult:
         tags=[str(t) for t in d.get("tags", [])],
         components=[str(t) for t in d.get("components", [])],
         evidence=[evidence_from_dict(e) for e in d.get("evidence", [])],
-        advice=[Advice(str(a["text"]), list(a.get("commands", [])), list(a.get("links", []))) for a in d.get("advice", [])],
+        advice=[
+            Advice(str(a["text"]), list(a.get("commands", [])), list(a.get("links", []))) for a in d.get("advice", [])
+        ],
         duration_ms=int(d.get("duration_ms", 0)),
         timed_out=bool(d.get("timed_out", False)),
         partial=bool(d.get("partial", False)),
         io={str(k): int(v) for k, v in (d.get("io") or {}).items()},
         metrics={str(k): float(v) for k, v in (d.get("metrics") or {}).items() if isinstance(v, (int, float))},
-        findings=[FindingRecord(Status(f["status"]), str(f["text"]), str(f.get("key", "")),
-                                [int(i) for i in f.get("advice", [])]) for f in d.get("findings") or []],
+        findings=[
+            FindingRecord(
+                Status(f["status"]), str(f["text"]), str(f.get("key", "")), [int(i) for i in f.get("advice", [])]
+            )
+            for f in d.get("findings") or []
+        ],
     )

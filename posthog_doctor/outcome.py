@@ -8,8 +8,8 @@ check early: it does not apply here, or it could not find out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 from .model import Advice, Evidence, FindingRecord, Status, worst
 
@@ -35,11 +35,24 @@ class Outcome:
     findings: list[FindingRecord] = field(default_factory=list)  # what the verdict was made of (see `conclude`)
 
 
-def outcome(status: Status | str, summary: str, *, evidence: Sequence[Evidence] = (), advice: Sequence[Advice] = (),
-            partial: bool = False, metrics: Mapping[str, float | None] | None = None) -> Outcome:
+def outcome(
+    status: Status | str,
+    summary: str,
+    *,
+    evidence: Sequence[Evidence] = (),
+    advice: Sequence[Advice] = (),
+    partial: bool = False,
+    metrics: Mapping[str, float | None] | None = None,
+) -> Outcome:
     """An outcome of any status; metrics whose value is None (not measured) are left out."""
-    return Outcome(Status(status), summary, list(evidence), list(advice), partial,
-                   {k: v for k, v in (metrics or {}).items() if v is not None})
+    return Outcome(
+        Status(status),
+        summary,
+        list(evidence),
+        list(advice),
+        partial,
+        {k: v for k, v in (metrics or {}).items() if v is not None},
+    )
 
 
 def ok(summary: str, **details) -> Outcome:
@@ -96,9 +109,17 @@ class Finding:
         return self.status is not Status.OK
 
 
-def conclude(findings: Iterable[Finding], healthy: str, *, evidence: Sequence[Evidence] = (),
-             advice: Sequence[Advice] = (), partial: bool = False, suffix: str = "", summary: str | None = None,
-             metrics: Mapping[str, float | None] | None = None) -> Outcome:
+def conclude(
+    findings: Iterable[Finding],
+    healthy: str,
+    *,
+    evidence: Sequence[Evidence] = (),
+    advice: Sequence[Advice] = (),
+    partial: bool = False,
+    suffix: str = "",
+    summary: str | None = None,
+    metrics: Mapping[str, float | None] | None = None,
+) -> Outcome:
     """The outcome of a check from its findings.
 
     Status: the worst finding's (ok when none is bad). Summary: `healthy` when no finding is bad;
@@ -115,10 +136,16 @@ def conclude(findings: Iterable[Finding], healthy: str, *, evidence: Sequence[Ev
         unique: dict[str, Advice] = {}
         for piece in [a for f in by_severity for a in f.advice] + list(advice):
             unique.setdefault(piece.text, piece)
-        result = outcome(worst(f.status for f in bad), summary if summary is not None else "; ".join(
-            f.text for f in bad) + suffix, evidence=evidence, advice=list(unique.values()), partial=partial,
-                         metrics=metrics)
+        result = outcome(
+            worst(f.status for f in bad),
+            summary if summary is not None else "; ".join(f.text for f in bad) + suffix,
+            evidence=evidence,
+            advice=list(unique.values()),
+            partial=partial,
+            metrics=metrics,
+        )
     index = {a.text: i for i, a in enumerate(result.advice)}
-    result.findings = [FindingRecord(f.status, f.text, f.key, [index[a.text] for a in f.advice if a.text in index])
-                       for f in found]
+    result.findings = [
+        FindingRecord(f.status, f.text, f.key, [index[a.text] for a in f.advice if a.text in index]) for f in found
+    ]
     return result

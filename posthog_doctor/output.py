@@ -29,8 +29,10 @@ def render_checked(report: Report, fmt: str, secrets: list[str]) -> str:
     if report.redaction.get("enabled", True):
         leaks = scan(plain(text), secrets)
         if leaks:
-            raise OutputError(f"refusing to write the {fmt} report: it still contains what looks like a secret "
-                              f"({', '.join(sorted(set(leaks)))}); please report this as a posthog-doctor bug")
+            raise OutputError(
+                f"refusing to write the {fmt} report: it still contains what looks like a secret "
+                f"({', '.join(sorted(set(leaks)))}); please report this as a posthog-doctor bug"
+            )
     return text
 
 

@@ -38,8 +38,12 @@ def select(registry: Registry, only: list[str], skip: list[str]) -> tuple[list[t
     for flag, terms in (("--only", only), ("--skip", skip)):
         for term in terms:
             if not any(matches(c, term) for c in checks):
-                raise ConfigError(f"{flag} {term!r}: no check id, id prefix or tag matches (see 'posthog-doctor checks')")
-    chosen = [c for c in checks if (not only or any(matches(c, t) for t in only)) and not any(matches(c, t) for t in skip)]
+                raise ConfigError(
+                    f"{flag} {term!r}: no check id, id prefix or tag matches (see 'posthog-doctor checks')"
+                )
+    chosen = [
+        c for c in checks if (not only or any(matches(c, t) for t in only)) and not any(matches(c, t) for t in skip)
+    ]
     deselected = [c.id for c in checks if c not in chosen]
     return chosen, deselected
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .model import Report
 
@@ -35,33 +36,70 @@ class Rule:
 SECRET_RULES: tuple[Rule, ...] = (
     # scheme://user:password@host -> scheme://user:***@host
     # (the literal placeholder PASSWORD, as in documentation and advice, is left alone)
-    Rule("url_password", re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@'\"]*:)(?!\*\*\*@|PASSWORD@)([^\s@/'\"]+)(?=@)"), 1),
+    Rule(
+        "url_password",
+        re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@'\"]*:)(?!\*\*\*@|PASSWORD@)([^\s@/'\"]+)(?=@)"),
+        1,
+    ),
     Rule("posthog_personal_api_key", re.compile(r"\b(phx_)[A-Za-z0-9]{16,}"), 1),
     Rule("posthog_project_token", re.compile(r"\b(phc_)[A-Za-z0-9]{16,}"), 1),
     Rule("bearer_token", re.compile(r"(?i)\b(bearer\s+)(?!\*\*\*)[A-Za-z0-9._~+/-]{8,}=*"), 1),
     # password=..., "api_key": "...", SECRET_KEY: '...' -> the key stays, the whole value (quoted or not) goes
-    Rule("secret_assignment", re.compile(
-        r"(?i)\b((?:[a-z0-9]+_)*(?:password|passwd|pwd|secret|secret_key|api_key|apikey|token|access_key|private_key)"
-        r"[\"']?\s*[:=]\s*)(?:([\"'])(?!\*\*\*[\"'])((?:(?!\2).)+)\2"
-        r"|(?!\*\*\*|(?:true|false|null|none)\b)([^\s\"',;&}]{3,}))"), 1),
+    Rule(
+        "secret_assignment",
+        re.compile(
+            r"(?i)\b((?:[a-z0-9]+_)*(?:password|passwd|pwd|secret|secret_key|api_key|apikey|token|access_key|private_key)"
+            r"[\"']?\s*[:=]\s*)(?:([\"'])(?!\*\*\*[\"'])((?:(?!\2).)+)\2"
+            r"|(?!\*\*\*|(?:true|false|null|none)\b)([^\s\"',;&}]{3,}))"
+        ),
+        1,
+    ),
 )
 
 # Personal data that is recognisable anywhere in a report.
 PERSONAL_RULES: tuple[Rule, ...] = (
-    Rule("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), pseudonym="email"),
+    Rule(
+        "email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), pseudonym="email"
+    ),
 )
 
 # Personal data recognisable only in evidence taken from the customer's tables (`personal=True`):
 # elsewhere these shapes are versions ("23.8.1.1") or times ("12:30:45"), not people.
-PERSONAL_PROPERTY_KEYS = ("email", "$email", "name", "$name", "first_name", "last_name", "full_name", "phone",
-                          "$phone", "phone_number", "ip", "$ip", "address", "username", "$user_agent")
+PERSONAL_PROPERTY_KEYS = (
+    "email",
+    "$email",
+    "name",
+    "$name",
+    "first_name",
+    "last_name",
+    "full_name",
+    "phone",
+    "$phone",
+    "phone_number",
+    "ip",
+    "$ip",
+    "address",
+    "username",
+    "$user_agent",
+)
 CUSTOMER_DATA_RULES: tuple[Rule, ...] = (
     # "email": "x", 'name': 'y' -> the value becomes a pseudonym, the key stays readable
-    Rule("personal_property", re.compile(
-        r"""((?<![\w$])["']?(?:""" + "|".join(re.escape(k) for k in PERSONAL_PROPERTY_KEYS) +
-        r""")["']?\s*[:=]\s*)(["'])((?:(?!\2)[^\\]|\\.)*)\2""", re.I), 1, pseudonym="personal"),
-    Rule("ip_address", re.compile(r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w.:])"),
-         pseudonym="ip"),
+    Rule(
+        "personal_property",
+        re.compile(
+            r"""((?<![\w$])["']?(?:"""
+            + "|".join(re.escape(k) for k in PERSONAL_PROPERTY_KEYS)
+            + r""")["']?\s*[:=]\s*)(["'])((?:(?!\2)[^\\]|\\.)*)\2""",
+            re.I,
+        ),
+        1,
+        pseudonym="personal",
+    ),
+    Rule(
+        "ip_address",
+        re.compile(r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w.:])"),
+        pseudonym="ip",
+    ),
 )
 
 
@@ -70,8 +108,11 @@ class Redactor:
         self.enabled = enabled
         self.counts: Counter[str] = Counter()
         self._pseudonyms: dict[tuple[str, str], str] = {}
-        literal = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH and s.lower() not in PUBLIC_DEFAULTS},
-                         key=len, reverse=True)
+        literal = sorted(
+            {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH and s.lower() not in PUBLIC_DEFAULTS},
+            key=len,
+            reverse=True,
+        )
         self._literal = re.compile("|".join(re.escape(s) for s in literal)) if literal else None
 
     def text(self, value: str, *, customer_data: bool = False) -> str:
@@ -107,8 +148,11 @@ class Redactor:
 
     def summary(self) -> dict[str, Any]:
         if not self.enabled:
-            return {"enabled": False, "warning": "REDACTION DISABLED (--no-redact): this report may contain "
-                                                 "passwords, API keys and personal data. Do not share it."}
+            return {
+                "enabled": False,
+                "warning": "REDACTION DISABLED (--no-redact): this report may contain "
+                "passwords, API keys and personal data. Do not share it.",
+            }
         return {"enabled": True, "counts": dict(sorted(self.counts.items()))}
 
     def _count(self, kind: str, replace: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], str]:
@@ -129,6 +173,7 @@ class Redactor:
 
     def _pseudonymiser(self, rule: Rule) -> Callable[[re.Match[str]], str]:
         """Replace what `rule` found by `<kind-N>`: the same value gets the same N throughout the report."""
+
         def replace(match: re.Match[str]) -> str:
             if rule.kind == "personal_property":
                 prefix, quote, found = match.group(1), match.group(2), match.group(3)

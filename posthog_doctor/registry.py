@@ -14,10 +14,11 @@ import inspect
 import pkgutil
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any
 
 from .check import Check, Option, Query
 from .config import ConfigError
@@ -46,7 +47,9 @@ class Registry:
             self.problems.append(LoadProblem(origin, f"{cls.__name__}: {problem}"))
         elif cls.id in self.checks:
             if self.checks[cls.id] is not cls:
-                self.problems.append(LoadProblem(origin, f"check id {cls.id!r} is already provided by {self.origins[cls.id]}; ignored"))
+                self.problems.append(
+                    LoadProblem(origin, f"check id {cls.id!r} is already provided by {self.origins[cls.id]}; ignored")
+                )
         else:
             self.checks[cls.id] = cls
             self.origins[cls.id] = origin
@@ -91,8 +94,11 @@ def validate(cls: type[Check]) -> str:
 
 def checks_in_module(module: ModuleType) -> list[type[Check]]:
     """Check classes defined in `module` (not merely imported into it), with an id."""
-    return [obj for _, obj in inspect.getmembers(module, inspect.isclass)
-            if issubclass(obj, Check) and obj is not Check and obj.__module__ == module.__name__ and obj.id]
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Check) and obj is not Check and obj.__module__ == module.__name__ and obj.id
+    ]
 
 
 def load_bundled(registry: Registry) -> None:
@@ -144,7 +150,7 @@ def _load_entry_points(registry: Registry) -> None:
         origin = f"entry point {ep.name} ({ep.value})"
         try:
             loaded: Any = ep.load()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a third party's entry point may raise anything
             registry.problems.append(LoadProblem(origin, _one_line(exc)))
             continue
         found: list[Any]
@@ -155,7 +161,9 @@ def _load_entry_points(registry: Registry) -> None:
         else:
             found = list(loaded) if isinstance(loaded, (list, tuple)) else []
         if not found or not all(inspect.isclass(c) and issubclass(c, Check) for c in found):
-            registry.problems.append(LoadProblem(origin, "does not point to a Check class, a list of them, or a module"))
+            registry.problems.append(
+                LoadProblem(origin, "does not point to a Check class, a list of them, or a module")
+            )
             continue
         for cls in found:
             registry.add(cls, origin)
@@ -168,7 +176,9 @@ def resolve_options(registry: Registry, raw: dict[str, dict[str, Any]]) -> dict[
     for check_id, values in raw.items():
         if check_id not in registry.checks:
             hint = difflib.get_close_matches(check_id, list(registry.checks), n=1)
-            raise ConfigError(f"options for unknown check {check_id!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+            raise ConfigError(
+                f"options for unknown check {check_id!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            )
         declared = registry.checks[check_id].options
         for name in values:
             if name not in declared:

@@ -12,9 +12,10 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from . import __version__
 from .bounds import bound_outcome
@@ -40,18 +41,31 @@ class Progress:
     finished: Callable[[CheckResult], None] = lambda result: None
 
 
-def run_plan(plan: Plan, settings: Settings, options: dict[str, dict[str, Any]], *,
-             problems: Sequence[LoadProblem] = (), progress: Progress | None = None) -> Report:
+def run_plan(
+    plan: Plan,
+    settings: Settings,
+    options: dict[str, dict[str, Any]],
+    *,
+    problems: Sequence[LoadProblem] = (),
+    progress: Progress | None = None,
+) -> Report:
     progress = progress or Progress()
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     t0 = time.monotonic()
     run_deadline = Deadline(settings.timeout)
     run_id = uuid.uuid4().hex[:12]
 
-    probes, endpoints = probe_components(plan.components, settings, min(PROBE_SECONDS, settings.timeout / 3),
-                                         tag=f"{run_id}:probe")
-    state = RunState(run_id, endpoints, probes, api_key=settings.api_key, status_file=settings.status_file,
-                     include_payloads=settings.include_payloads)
+    probes, endpoints = probe_components(
+        plan.components, settings, min(PROBE_SECONDS, settings.timeout / 3), tag=f"{run_id}:probe"
+    )
+    state = RunState(
+        run_id,
+        endpoints,
+        probes,
+        api_key=settings.api_key,
+        status_file=settings.status_file,
+        include_payloads=settings.include_payloads,
+    )
 
     results: list[CheckResult] = [_load_problem_result(p) for p in problems]
     runnable: list[type[Check]] = []
@@ -69,17 +83,23 @@ def run_plan(plan: Plan, settings: Settings, options: dict[str, dict[str, Any]],
     for r in results:
         progress.finished(r)
 
-    ran, deadline_hit = _run_pool(runnable, state, options, settings.concurrency, run_deadline, settings.timeout, progress)
+    ran, deadline_hit = _run_pool(
+        runnable, state, options, settings.concurrency, run_deadline, settings.timeout, progress
+    )
     results.extend(ran)
     order = {e.check.id: i for i, e in enumerate(plan.entries)}
     results.sort(key=lambda r: order.get(r.id, -1))
 
     target = settings.target_summary()
-    target["components"] = {name: (probes[name].endpoint or target["components"].get(name, ""))
-                            if name in probes else target["components"].get(name, "")
-                            for name in target["components"]}
-    target["probes"] = {name: {"reachable": p.reachable, "summary": p.summary, "version": p.version}
-                        for name, p in probes.items()}
+    target["components"] = {
+        name: (probes[name].endpoint or target["components"].get(name, ""))
+        if name in probes
+        else target["components"].get(name, "")
+        for name in target["components"]
+    }
+    target["probes"] = {
+        name: {"reachable": p.reachable, "summary": p.summary, "version": p.version} for name, p in probes.items()
+    }
     return Report(
         tool={"name": "posthog-doctor", "version": __version__},
         generated_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -104,8 +124,9 @@ def probe_components(names: list[str], settings: Settings, seconds: float, tag: 
     lock = threading.Lock()
 
     def work(name: str) -> None:
-        result, endpoint = probe(COMPONENTS[name], settings.endpoints.get(name), seconds=seconds,
-                                 status_file=settings.status_file, tag=tag)
+        result, endpoint = probe(
+            COMPONENTS[name], settings.endpoints.get(name), seconds=seconds, status_file=settings.status_file, tag=tag
+        )
         with lock:
             probes[name] = result
             if endpoint is not None:
@@ -119,12 +140,21 @@ def probe_components(names: list[str], settings: Settings, seconds: float, tag: 
         t.join(max(0.0, stop_at - time.monotonic()))
     with lock:
         for name in names:
-            probes.setdefault(name, ProbeResult(False, f"no answer within {seconds:.0f} s", error_kind=ErrorKind.TIMEOUT))
+            probes.setdefault(
+                name, ProbeResult(False, f"no answer within {seconds:.0f} s", error_kind=ErrorKind.TIMEOUT)
+            )
         return dict(probes), endpoints
 
 
-def _run_pool(checks: list[type[Check]], state: RunState, options: dict[str, dict[str, Any]], concurrency: int,
-              run_deadline: Deadline, timeout_s: float, progress: Progress) -> tuple[list[CheckResult], bool]:
+def _run_pool(
+    checks: list[type[Check]],
+    state: RunState,
+    options: dict[str, dict[str, Any]],
+    concurrency: int,
+    run_deadline: Deadline,
+    timeout_s: float,
+    progress: Progress,
+) -> tuple[list[CheckResult], bool]:
     done: queue.Queue[tuple[str, CheckResult]] = queue.Queue()
     pending = list(checks)
     running: dict[str, tuple[type[Check], float, float, str]] = {}  # id -> (check, started, deadline, limit)
@@ -138,8 +168,12 @@ def _run_pool(checks: list[type[Check]], state: RunState, options: dict[str, dic
         begun = time.monotonic()
         running[check.id] = (check, begun, begun + seconds, limit)
         progress.started(check)
-        threading.Thread(target=_execute, args=(check, state, options.get(check.id, {}), seconds, done),
-                         daemon=True, name=f"check-{check.id}").start()
+        threading.Thread(
+            target=_execute,
+            args=(check, state, options.get(check.id, {}), seconds, done),
+            daemon=True,
+            name=f"check-{check.id}",
+        ).start()
 
     def finish(result: CheckResult) -> None:
         results.append(result)
@@ -154,8 +188,13 @@ def _run_pool(checks: list[type[Check]], state: RunState, options: dict[str, dic
                 finish(_timed_out(check, begun, f"the run's --timeout of {timeout_s:g} s"))
             running.clear()
             for check in pending:
-                finish(_result(check, Outcome(Status.ERROR, f"not started: the run's --timeout of {timeout_s:g} s "
-                                                            "was reached first"), 0))
+                finish(
+                    _result(
+                        check,
+                        Outcome(Status.ERROR, f"not started: the run's --timeout of {timeout_s:g} s was reached first"),
+                        0,
+                    )
+                )
             pending.clear()
             break
         next_deadline = min([d for _, _, d, _ in running.values()] + [run_deadline.at])
@@ -174,8 +213,7 @@ def _run_pool(checks: list[type[Check]], state: RunState, options: dict[str, dic
     return results, deadline_hit
 
 
-def _execute(check: type[Check], state: RunState, options: dict[str, Any], seconds: float,
-             done: queue.Queue) -> None:
+def _execute(check: type[Check], state: RunState, options: dict[str, Any], seconds: float, done: queue.Queue) -> None:
     begun = time.monotonic()
     # Connectors give up a little before the runner does, so a check can still report the timeout it met.
     ctx = Context(check.id, check.components(), state, options, Deadline(seconds - min(1.0, seconds * 0.1)))
@@ -191,7 +229,9 @@ def _outcome_of(check: type[Check], ctx: Context) -> Outcome:
     try:
         outcome = check().run(ctx)
         if not isinstance(outcome, Outcome):
-            return Outcome(Status.ERROR, f"check returned {type(outcome).__name__} instead of an outcome (a bug in the check)")
+            return Outcome(
+                Status.ERROR, f"check returned {type(outcome).__name__} instead of an outcome (a bug in the check)"
+            )
         return outcome
     except Skip as exc:
         return Outcome(Status.SKIPPED, str(exc) or "does not apply here")
@@ -208,8 +248,13 @@ def _outcome_of(check: type[Check], ctx: Context) -> Outcome:
 
 def _timed_out(check: type[Check], begun: float, limit: str) -> CheckResult:
     seconds = time.monotonic() - begun
-    result = _result(check, Outcome(Status.ERROR, f"did not finish within {limit} ({seconds:.1f} s): "
-                                                  "a component may be hanging or overloaded"), seconds)
+    result = _result(
+        check,
+        Outcome(
+            Status.ERROR, f"did not finish within {limit} ({seconds:.1f} s): a component may be hanging or overloaded"
+        ),
+        seconds,
+    )
     result.timed_out = True
     return result
 

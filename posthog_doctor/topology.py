@@ -38,16 +38,41 @@ class Component:
 COMPONENTS: dict[str, Component] = {
     c.name: c
     for c in (
-        Component("clickhouse", "clickhouse", "ClickHouse", "--clickhouse-url",
-                  "clickhouse://default@clickhouse:9000/posthog", ("localhost",)),
-        Component("postgres", "postgres", "Postgres", "--postgres-url",
-                  "postgres://posthog:posthog@db:5432/posthog", ("localhost",)),
-        Component("redis", "redis", "Redis", "--redis-url",
-                  "redis://redis:6379/0", ("redis7", "localhost")),
-        Component("posthog_api", "http", "PostHog web app", "--posthog-url",
-                  "http://web:8000", ("localhost",), ("/_livez", "/_health")),
-        Component("plugin_server", "http", "plugin server", "--plugin-server-url",
-                  "http://plugins:6738", ("localhost",), ("/_health",)),
+        Component(
+            "clickhouse",
+            "clickhouse",
+            "ClickHouse",
+            "--clickhouse-url",
+            "clickhouse://default@clickhouse:9000/posthog",
+            ("localhost",),
+        ),
+        Component(
+            "postgres",
+            "postgres",
+            "Postgres",
+            "--postgres-url",
+            "postgres://posthog:posthog@db:5432/posthog",
+            ("localhost",),
+        ),
+        Component("redis", "redis", "Redis", "--redis-url", "redis://redis:6379/0", ("redis7", "localhost")),
+        Component(
+            "posthog_api",
+            "http",
+            "PostHog web app",
+            "--posthog-url",
+            "http://web:8000",
+            ("localhost",),
+            ("/_livez", "/_health"),
+        ),
+        Component(
+            "plugin_server",
+            "http",
+            "plugin server",
+            "--plugin-server-url",
+            "http://plugins:6738",
+            ("localhost",),
+            ("/_health",),
+        ),
         Component("status_snapshot", "file", "saved System Status page"),
         Component("host", "host", "machine the doctor runs on"),
     )
@@ -76,9 +101,15 @@ def posthog_env_url(component: str, env: Mapping[str, str]) -> tuple[str, str] |
             params["verify"] = get("CLICKHOUSE_VERIFY").lower()
         if get("CLICKHOUSE_CA"):
             params["ca"] = get("CLICKHOUSE_CA")
-        url = build_url("clickhouse", get("CLICKHOUSE_HOST") or "clickhouse", get("CLICKHOUSE_TCP_PORT") or None,
-                        get("CLICKHOUSE_USER") or "default", get("CLICKHOUSE_PASSWORD"),
-                        get("CLICKHOUSE_DATABASE") or "posthog", params)
+        url = build_url(
+            "clickhouse",
+            get("CLICKHOUSE_HOST") or "clickhouse",
+            get("CLICKHOUSE_TCP_PORT") or None,
+            get("CLICKHOUSE_USER") or "default",
+            get("CLICKHOUSE_PASSWORD"),
+            get("CLICKHOUSE_DATABASE") or "posthog",
+            params,
+        )
         return url, "env:" + "/".join(n for n in names if get(n))
     if component == "postgres":
         if get("DATABASE_URL"):
@@ -86,16 +117,22 @@ def posthog_env_url(component: str, env: Mapping[str, str]) -> tuple[str, str] |
         names = ("POSTHOG_POSTGRES_HOST", "POSTHOG_DB_NAME", "POSTHOG_DB_USER", "POSTHOG_DB_PASSWORD")
         if not any(get(n) for n in names):
             return None
-        url = build_url("postgres", get("POSTHOG_POSTGRES_HOST") or "db", get("POSTHOG_POSTGRES_PORT") or None,
-                        get("POSTHOG_DB_USER") or "postgres", get("POSTHOG_DB_PASSWORD"),
-                        get("POSTHOG_DB_NAME") or "posthog")
+        url = build_url(
+            "postgres",
+            get("POSTHOG_POSTGRES_HOST") or "db",
+            get("POSTHOG_POSTGRES_PORT") or None,
+            get("POSTHOG_DB_USER") or "postgres",
+            get("POSTHOG_DB_PASSWORD"),
+            get("POSTHOG_DB_NAME") or "posthog",
+        )
         return url, "env:" + "/".join(n for n in names if get(n))
     if component == "redis":
         if get("REDIS_URL"):
             return get("REDIS_URL"), "env:REDIS_URL"
         if get("POSTHOG_REDIS_HOST"):
-            url = build_url("redis", get("POSTHOG_REDIS_HOST"), get("POSTHOG_REDIS_PORT") or None,
-                            "", get("POSTHOG_REDIS_PASSWORD"))
+            url = build_url(
+                "redis", get("POSTHOG_REDIS_HOST"), get("POSTHOG_REDIS_PORT") or None, "", get("POSTHOG_REDIS_PASSWORD")
+            )
             return url, "env:POSTHOG_REDIS_HOST"
         return None
     if component == "posthog_api" and get("SITE_URL"):

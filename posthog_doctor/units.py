@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MINUTE, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|mins?|minutes?|h|hours?|d|days?|w|weeks?)?\s*$",
-                       re.I)
+_DURATION = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|mins?|minutes?|h|hours?|d|days?|w|weeks?)?\s*$", re.I
+)
 _UNIT_SECONDS = {"s": 1, "m": MINUTE, "h": HOUR, "d": DAY, "w": WEEK}
 
 
@@ -77,11 +78,11 @@ def parse_timestamp(text: str) -> datetime | None:
         when = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     except (ValueError, OverflowError):
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def utc(ts: float | None) -> str:
     """A Unix time as 'YYYY-MM-DD HH:MM UTC', or '—' for none (or ClickHouse's zero date)."""
     if not ts:
         return "—"
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh Debian machine: install the real servers the tests start
 # (ClickHouse, Postgres, Redis from Debian's packages) when missing, make a virtual environment with
-# the project and its test extras, then run pytest. Extra arguments go to pytest.
+# the project and its test extras, check lint, format and types, then run pytest. Extra arguments go
+# to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,9 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+
+echo "lint, format and types"
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy --no-error-summary posthog_doctor checks
 exec .venv/bin/python -m pytest "$@"

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-
 from tests.conftest import CliResult, require_module, target
 
 ENGINES = ("clickhouse-18.16", "chdb")
@@ -60,24 +59,29 @@ _EVENTS_MATERIALIZED = """
 
 
 def events_ddl(modern: bool, name: str = "events") -> str:
-    columns = _EVENTS_COLUMNS.format(dt="DateTime64(6, 'UTC')" if modern else "DateTime",
-                                     dt64="DateTime64" if modern else "DateTime",
-                                     zstd=" CODEC(ZSTD(3))" if modern else "")
+    columns = _EVENTS_COLUMNS.format(
+        dt="DateTime64(6, 'UTC')" if modern else "DateTime",
+        dt64="DateTime64" if modern else "DateTime",
+        zstd=" CODEC(ZSTD(3))" if modern else "",
+    )
     extra = _KAFKA_COLUMNS + (", inserted_at Nullable(DateTime64(6, 'UTC')) DEFAULT NOW64()" if modern else "")
     if modern:
         extra += _EVENTS_MATERIALIZED + f", INDEX kafka_timestamp_minmax_{name} _timestamp TYPE minmax GRANULARITY 3"
     uuid_hash = "cityHash64(uuid)" if modern else "cityHash64(toString(uuid))"
-    return (f"CREATE TABLE {name} ({columns} {extra}) ENGINE = ReplacingMergeTree(_timestamp) "
-            f"PARTITION BY toYYYYMM(timestamp) "
-            f"ORDER BY (team_id, toDate(timestamp), event, cityHash64(distinct_id), {uuid_hash}) "
-            f"SAMPLE BY cityHash64(distinct_id)")
+    return (
+        f"CREATE TABLE {name} ({columns} {extra}) ENGINE = ReplacingMergeTree(_timestamp) "
+        f"PARTITION BY toYYYYMM(timestamp) "
+        f"ORDER BY (team_id, toDate(timestamp), event, cityHash64(distinct_id), {uuid_hash}) "
+        f"SAMPLE BY cityHash64(distinct_id)"
+    )
 
 
 def events_stand_in_ddl(modern: bool, name: str) -> str:
     """writable_events / kafka_events_json stand-ins: the same columns on a Null engine (the real ones are
     Distributed and Kafka tables, which need a cluster and a broker)."""
-    columns = _EVENTS_COLUMNS.format(dt="DateTime64(6, 'UTC')" if modern else "DateTime",
-                                     dt64="DateTime64" if modern else "DateTime", zstd="")
+    columns = _EVENTS_COLUMNS.format(
+        dt="DateTime64(6, 'UTC')" if modern else "DateTime", dt64="DateTime64" if modern else "DateTime", zstd=""
+    )
     extra = _KAFKA_COLUMNS if name.startswith("writable") else ""
     return f"CREATE TABLE {name} ({columns} {extra}) ENGINE = Null"
 
@@ -85,36 +89,47 @@ def events_stand_in_ddl(modern: bool, name: str) -> str:
 def events_mv_ddl(database: str, target_table: str) -> str:
     """events_json_mv exactly as PostHog writes it (EVENTS_TABLE_JSON_MV_SQL), without ON CLUSTER. The
     Kafka engine's virtual columns are plain constants here, since the source is a Null table."""
-    return (f"CREATE MATERIALIZED VIEW events_json_mv TO {database}.{target_table} AS SELECT "
-            "uuid, event, properties, timestamp, team_id, distinct_id, elements_chain, created_at, person_id, "
-            "person_created_at, person_properties, group0_properties, group1_properties, group2_properties, "
-            "group3_properties, group4_properties, group0_created_at, group1_created_at, group2_created_at, "
-            "group3_created_at, group4_created_at, person_mode, now() AS _timestamp, toUInt64(0) AS _offset "
-            f"FROM {database}.kafka_events_json")
+    return (
+        f"CREATE MATERIALIZED VIEW events_json_mv TO {database}.{target_table} AS SELECT "
+        "uuid, event, properties, timestamp, team_id, distinct_id, elements_chain, created_at, person_id, "
+        "person_created_at, person_properties, group0_properties, group1_properties, group2_properties, "
+        "group3_properties, group4_properties, group0_created_at, group1_created_at, group2_created_at, "
+        "group3_created_at, group4_created_at, person_mode, now() AS _timestamp, toUInt64(0) AS _offset "
+        f"FROM {database}.kafka_events_json"
+    )
 
 
 def dlq_ddl(modern: bool) -> str:
     columns = _DLQ_COLUMNS.format(dt="DateTime64(6, 'UTC')" if modern else "DateTime")
     if modern:  # PostHog's exact DDL: Kafka columns, the _timestamp skip index, the 4-week TTL
-        return (f"CREATE TABLE events_dead_letter_queue ({columns} {_KAFKA_COLUMNS}, "
-                "INDEX kafka_timestamp_minmax_events_dead_letter_queue _timestamp TYPE minmax GRANULARITY 3) "
-                "ENGINE = ReplacingMergeTree(_timestamp) ORDER BY (id, event_uuid, distinct_id, team_id) "
-                "TTL toDate(_timestamp) + INTERVAL 4 WEEK SETTINGS index_granularity=512")
-    return (f"CREATE TABLE events_dead_letter_queue ({columns} {_KAFKA_COLUMNS}) "
+        return (
+            f"CREATE TABLE events_dead_letter_queue ({columns} {_KAFKA_COLUMNS}, "
+            "INDEX kafka_timestamp_minmax_events_dead_letter_queue _timestamp TYPE minmax GRANULARITY 3) "
             "ENGINE = ReplacingMergeTree(_timestamp) ORDER BY (id, event_uuid, distinct_id, team_id) "
-            "SETTINGS index_granularity=512")
+            "TTL toDate(_timestamp) + INTERVAL 4 WEEK SETTINGS index_granularity=512"
+        )
+    return (
+        f"CREATE TABLE events_dead_letter_queue ({columns} {_KAFKA_COLUMNS}) "
+        "ENGINE = ReplacingMergeTree(_timestamp) ORDER BY (id, event_uuid, distinct_id, team_id) "
+        "SETTINGS index_granularity=512"
+    )
 
 
 def person_ddls(modern: bool) -> list[str]:
     dt64 = "DateTime64" if modern else "DateTime"
     index = ", INDEX kafka_timestamp_minmax_{} _timestamp TYPE minmax GRANULARITY 3" if modern else "{}"
     return [
-        (f"CREATE TABLE person (id UUID, created_at {dt64}, team_id Int64, properties VARCHAR, is_identified Int8, "
-         f"is_deleted Int8, version UInt64 {_KAFKA_COLUMNS} {index.format('person' if modern else '')}) "
-         "ENGINE = ReplacingMergeTree(version) ORDER BY (team_id, id)"),
-        (f"CREATE TABLE person_distinct_id2 (team_id Int64, distinct_id VARCHAR, person_id UUID, is_deleted Int8, "
-         f"version Int64 {_KAFKA_COLUMNS}, _partition UInt64 {index.format('person_distinct_id2' if modern else '')}) "
-         "ENGINE = ReplacingMergeTree(version) ORDER BY (team_id, distinct_id) SETTINGS index_granularity = 512"),
+        (
+            f"CREATE TABLE person (id UUID, created_at {dt64}, team_id Int64, properties VARCHAR, is_identified Int8, "
+            f"is_deleted Int8, version UInt64 {_KAFKA_COLUMNS} {index.format('person' if modern else '')}) "
+            "ENGINE = ReplacingMergeTree(version) ORDER BY (team_id, id)"
+        ),
+        (
+            f"CREATE TABLE person_distinct_id2 (team_id Int64, distinct_id VARCHAR, person_id UUID, is_deleted Int8, "
+            f"version Int64 {_KAFKA_COLUMNS}, _partition UInt64 "
+            f"{index.format('person_distinct_id2' if modern else '')}) "
+            "ENGINE = ReplacingMergeTree(version) ORDER BY (team_id, distinct_id) SETTINGS index_granularity = 512"
+        ),
     ]
 
 
@@ -166,12 +181,21 @@ class Deployment:
         return str(self.scalar("SELECT version()"))
 
     def has_system_table(self, name: str) -> bool:
-        return bool(int(self.scalar(f"SELECT count() FROM system.tables WHERE database = 'system' AND name = '{name}'")))
+        return bool(
+            int(self.scalar(f"SELECT count() FROM system.tables WHERE database = 'system' AND name = '{name}'"))
+        )
 
     # -- schema --
 
-    def create_posthog_schema(self, *, sharded: bool = False, dlq: bool = True, persons: bool = True,
-                              kafka: bool = True, writable: bool = True) -> None:
+    def create_posthog_schema(
+        self,
+        *,
+        sharded: bool = False,
+        dlq: bool = True,
+        persons: bool = True,
+        kafka: bool = True,
+        writable: bool = True,
+    ) -> None:
         data_table = "sharded_events" if sharded else "events"
         self.execute(events_ddl(self.modern, data_table))
         self.stop_merges(data_table)  # every insert stays one part: part metadata is what the tests planted
@@ -193,9 +217,19 @@ class Deployment:
 
     # -- data --
 
-    def plant_dlq(self, count: int, *, location: str, error: str, age: int, spread: int = 1, team: str = "1",
-                  event: str = "'$pageview'", properties: str = "'{\"$browser\": \"Firefox\", \"plan\": \"pro\"}'",
-                  raw_payload: str = "'{\"event\": \"$pageview\", \"distinct_id\": \"someone\"}'") -> None:
+    def plant_dlq(
+        self,
+        count: int,
+        *,
+        location: str,
+        error: str,
+        age: int,
+        spread: int = 1,
+        team: str = "1",
+        event: str = "'$pageview'",
+        properties: str = '\'{"$browser": "Firefox", "plan": "pro"}\'',
+        raw_payload: str = '\'{"event": "$pageview", "distinct_id": "someone"}\'',
+    ) -> None:
         """`count` DLQ rows with error_timestamp = now - age - (n mod spread) seconds; SQL expressions may
         use `number` (0 .. count-1)."""
         at = f"now() - {age} - modulo(number, {spread})"
@@ -205,16 +239,26 @@ class Deployment:
             "tags, _timestamp, _offset) "
             f"SELECT generateUUIDv4(), generateUUIDv4(), {event}, {properties}, concat('user-', toString(number)), "
             f"{team}, '', {at}, '', '', {at}, {raw_payload}, {at}, '{location}', {error}, ['plugin_server'], "
-            f"{at} + 1, number FROM system.numbers LIMIT {count}")
+            f"{at} + 1, number FROM system.numbers LIMIT {count}"
+        )
 
-    def plant_events(self, count: int, *, first_age: int, spacing: int, table: str = "events",
-                     team: str = "1", event: str = "'$pageview'") -> None:
+    def plant_events(
+        self,
+        count: int,
+        *,
+        first_age: int,
+        spacing: int,
+        table: str = "events",
+        team: str = "1",
+        event: str = "'$pageview'",
+    ) -> None:
         """`count` events, the n-th arriving (and happening) first_age + n * spacing seconds ago."""
         at = f"now() - {first_age} - number * {spacing}"
         self.execute(
             f"INSERT INTO {table} (uuid, event, properties, timestamp, team_id, distinct_id, elements_chain, "
             f"created_at, _timestamp, _offset) SELECT generateUUIDv4(), {event}, '{{}}', {at}, {team}, "
-            f"concat('user-', toString(modulo(number, 50))), '', {at}, {at}, number FROM system.numbers LIMIT {count}")
+            f"concat('user-', toString(modulo(number, 50))), '', {at}, {at}, number FROM system.numbers LIMIT {count}"
+        )
 
 
 def make_deployment(request, name: str) -> Deployment:
@@ -234,12 +278,20 @@ def server_deployment(server, database: str) -> Deployment:
     from clickhouse_driver import Client
 
     admin = urlsplit(server.admin_url)
-    connect = dict(host=admin.hostname or "127.0.0.1", port=admin.port or 9000, user=admin.username or "default",
-                   password=unquote(admin.password or ""))
+    connect = dict(
+        host=admin.hostname or "127.0.0.1",
+        port=admin.port or 9000,
+        user=admin.username or "default",
+        password=unquote(admin.password or ""),
+    )
     Client(**connect, database="default").execute(f"DROP DATABASE IF EXISTS {database}")
     Client(**connect, database="default").execute(f"CREATE DATABASE {database}")
-    return Deployment("clickhouse-18.16", database, server.url.rsplit("/", 1)[0] + f"/{database}",
-                      Client(**connect, database=database))
+    return Deployment(
+        "clickhouse-18.16",
+        database,
+        server.url.rsplit("/", 1)[0] + f"/{database}",
+        Client(**connect, database=database),
+    )
 
 
 # --- running the doctor -----------------------------------------------------------------------------------
@@ -266,4 +318,4 @@ def values(check: dict, title_start: str) -> dict:
 def table_rows(check: dict, title_start: str) -> list[dict]:
     """A Table evidence item as a list of {column: cell}."""
     found = evidence(check, title_start)
-    return [dict(zip(found["columns"], row)) for row in found["rows"]]
+    return [dict(zip(found["columns"], row, strict=True)) for row in found["rows"]]

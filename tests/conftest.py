@@ -14,6 +14,9 @@ import pytest
 from tests import servers
 from tests.http_server import FakeServer, SilentServer
 
+# The whole-deployment fixture (`posthog`) of the safety tests, shared by three modules.
+pytest_plugins = ["tests.safety_support"]
+
 IN_CI = bool(os.environ.get("CI"))
 COMPONENT_FLAGS = {
     "clickhouse": "--clickhouse-url",
@@ -141,7 +144,15 @@ def doctor(tmp_path, capsys):
 
 def run_process(*args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None):
     """Run `python -m posthog_doctor` as a real process (for exit codes, tracebacks, timing)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(_LEAKY_ENV) or k.startswith("POSTHOG_DOCTOR_TEST_")}
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(_LEAKY_ENV) or k.startswith("POSTHOG_DOCTOR_TEST_")
+    }
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "posthog_doctor", *args], capture_output=True, text=True,
-                          timeout=timeout, env=full_env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "posthog_doctor", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=cwd,
+    )

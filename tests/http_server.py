@@ -46,7 +46,7 @@ class FakeServer:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 server.requests.append(("GET", self.path, dict(self.headers)))
                 path = self.path.split("?", 1)[0]
                 route = server.routes.get(self.path) or server.routes.get(path)
@@ -108,7 +108,9 @@ class FakeServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
 
-    def route(self, path: str, body: Any = b"", *, status: int = 200, content_type: str | None = None, **kwargs: Any) -> Route:
+    def route(
+        self, path: str, body: Any = b"", *, status: int = 200, content_type: str | None = None, **kwargs: Any
+    ) -> Route:
         """Answer `path` with `body`: bytes and str are sent as they are, anything else as JSON."""
         if isinstance(body, (bytes, str)):
             data = body.encode() if isinstance(body, str) else body

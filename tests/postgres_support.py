@@ -138,9 +138,18 @@ _lock = threading.Lock()
 _seeded: dict[tuple[str, str], Deployment] = {}
 
 
-def deployment(server, name: str, segments: tuple[Segment, ...] = (), *, late: tuple[Segment, ...] = (),
-               events_table: bool = True, indexes_first: bool = False, analyze: bool = True, related: bool = True,
-               migrations: bool = True) -> Deployment:
+def deployment(
+    server,
+    name: str,
+    segments: tuple[Segment, ...] = (),
+    *,
+    late: tuple[Segment, ...] = (),
+    events_table: bool = True,
+    indexes_first: bool = False,
+    analyze: bool = True,
+    related: bool = True,
+    migrations: bool = True,
+) -> Deployment:
     """The database `name` on `server`, created and seeded on first use in this test session.
 
     `late` segments are loaded after ANALYZE (statistics that no longer describe the table);
@@ -150,14 +159,21 @@ def deployment(server, name: str, segments: tuple[Segment, ...] = (), *, late: t
     key = (server.url, name)
     with _lock:
         if key not in _seeded:
-            _seeded[key] = _create(server, name, segments, late, events_table=events_table,
-                                   indexes_first=indexes_first, analyze=analyze, related=related,
-                                   migrations=migrations)
+            _seeded[key] = _create(
+                server,
+                name,
+                segments,
+                late,
+                events_table=events_table,
+                indexes_first=indexes_first,
+                analyze=analyze,
+                related=related,
+                migrations=migrations,
+            )
         return _seeded[key]
 
 
-def _create(server, name, segments, late, *, events_table, indexes_first, analyze, related,
-            migrations) -> Deployment:
+def _create(server, name, segments, late, *, events_table, indexes_first, analyze, related, migrations) -> Deployment:
     with psycopg.connect(_with_database(server.admin_url, "postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}" OWNER posthog')
@@ -195,19 +211,23 @@ def partitioned_deployment(server, name: str, segments: tuple[Segment, ...], wee
     with _lock:
         if key in _seeded:
             return _seeded[key]
-        dep = _create(server, name, (), (), events_table=False, indexes_first=False, analyze=False, related=False,
-                      migrations=True)
+        dep = _create(
+            server, name, (), (), events_table=False, indexes_first=False, analyze=False, related=False, migrations=True
+        )
         with psycopg.connect(dep.url, autocommit=True) as conn:
             conn.execute(PARTITIONED_EVENT_TABLE_DDL)
             for event, values in (("pageview", "FOR VALUES IN ('$pageview')"), ("default", "DEFAULT")):
                 parent = f"posthog_event_{event}"
-                conn.execute(f"CREATE TABLE {parent} PARTITION OF posthog_event {values} "
-                             'PARTITION BY RANGE ("timestamp")')
+                conn.execute(
+                    f'CREATE TABLE {parent} PARTITION OF posthog_event {values} PARTITION BY RANGE ("timestamp")'
+                )
                 conn.execute(f"CREATE TABLE {parent}_default PARTITION OF {parent} DEFAULT")
                 for week in range(weeks):
-                    conn.execute(f"CREATE TABLE {parent}_w{week} PARTITION OF {parent} FOR VALUES FROM "
-                                 f"(date_trunc('week', now()) - interval '{week} weeks') TO "
-                                 f"(date_trunc('week', now()) - interval '{week - 1} weeks')")
+                    conn.execute(
+                        f"CREATE TABLE {parent}_w{week} PARTITION OF {parent} FOR VALUES FROM "
+                        f"(date_trunc('week', now()) - interval '{week} weeks') TO "
+                        f"(date_trunc('week', now()) - interval '{week - 1} weeks')"
+                    )
             leaves = conn.execute("SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE 'posthog_event_%'")
             for (leaf,) in leaves.fetchall():
                 conn.execute(f"ALTER TABLE {leaf} SET (autovacuum_enabled = false)")
@@ -220,8 +240,9 @@ def partitioned_deployment(server, name: str, segments: tuple[Segment, ...], wee
 
 
 def insert_events(conn, segment: Segment) -> None:
-    conn.execute(EVENT_ROWS, {"count": segment.count, "newest": segment.newest * 86400.0,
-                              "oldest": segment.oldest * 86400.0})
+    conn.execute(
+        EVENT_ROWS, {"count": segment.count, "newest": segment.newest * 86400.0, "oldest": segment.oldest * 86400.0}
+    )
 
 
 def flush_statistics(conn) -> None:
@@ -253,9 +274,12 @@ def scan_counters(dep: Deployment, table: str = "posthog_event") -> ScanCounters
     and flushed its statistics."""
     wait_for_doctor_sessions_to_end(dep)
     with psycopg.connect(dep.admin_url, autocommit=True) as conn:
-        row = conn.execute("SELECT sum(seq_scan), sum(seq_tup_read), coalesce(sum(idx_scan), 0) "
-                           "FROM pg_stat_user_tables WHERE relid = %(t)s::regclass "
-                           "OR relid IN (SELECT relid FROM pg_partition_tree(%(t)s))", {"t": table}).fetchone()
+        row = conn.execute(
+            "SELECT sum(seq_scan), sum(seq_tup_read), coalesce(sum(idx_scan), 0) "
+            "FROM pg_stat_user_tables WHERE relid = %(t)s::regclass "
+            "OR relid IN (SELECT relid FROM pg_partition_tree(%(t)s))",
+            {"t": table},
+        ).fetchone()
     return ScanCounters(*(int(v) for v in row))
 
 
@@ -264,8 +288,9 @@ def wait_for_doctor_sessions_to_end(dep: Deployment, seconds: float = 10.0) -> N
     stop_at = time.monotonic() + seconds
     with psycopg.connect(dep.admin_url, autocommit=True) as conn:
         while True:
-            left = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'posthog-doctor'"
-                                ).fetchone()[0]
+            left = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'posthog-doctor'"
+            ).fetchone()[0]
             if not left:
                 return
             if time.monotonic() > stop_at:

@@ -19,9 +19,9 @@ import subprocess
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 # Credentials of the throwaway servers. Long enough that redaction tests can look for them in outputs.
 CH_PASSWORD = "ch-doctor-Secret-9f3a"
@@ -148,8 +148,13 @@ def start_clickhouse() -> Server:
     (folder / "users.xml").write_text(_CH_USERS.format(password=CH_PASSWORD))
     log = folder / "log" / "stdout.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([binary, f"--config-file={folder / 'config.xml'}"], stdout=out, stderr=subprocess.STDOUT,
-                                cwd=folder, start_new_session=True)
+        proc = subprocess.Popen(
+            [binary, f"--config-file={folder / 'config.xml'}"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+            start_new_session=True,
+        )
 
     def stop() -> None:
         _kill(proc)
@@ -161,9 +166,14 @@ def start_clickhouse() -> Server:
     except Exception:
         stop()
         raise
-    return Server("clickhouse", f"clickhouse://doctor:{CH_PASSWORD}@127.0.0.1:{tcp}/posthog", port=tcp,
-                  admin_url=f"clickhouse://default@127.0.0.1:{tcp}/default",
-                  details={"http_port": http, "folder": str(folder)}, _stop=stop)
+    return Server(
+        "clickhouse",
+        f"clickhouse://doctor:{CH_PASSWORD}@127.0.0.1:{tcp}/posthog",
+        port=tcp,
+        admin_url=f"clickhouse://default@127.0.0.1:{tcp}/default",
+        details={"http_port": http, "folder": str(folder)},
+        _stop=stop,
+    )
 
 
 def _wait_clickhouse_ready(port: int) -> None:
@@ -228,12 +238,27 @@ def start_postgres() -> Server:
         subprocess.run(prefix + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=30)
         shutil.rmtree(folder, ignore_errors=True)
 
-    run([initdb, "-D", str(data), "-U", "postgres", "-A", "scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
-         "--locale=C.UTF-8"])
+    run(
+        [
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "scram-sha-256",
+            f"--pwfile={pwfile}",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]
+    )
     # Every statement is logged with its application name, so tests can prove what the doctor sent.
-    options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c log_statement=all "
-               "-c log_line_prefix=%m[%p]app=%a: "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+    options = (
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c log_statement=all "
+        "-c log_line_prefix=%m[%p]app=%a: "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+    )
     try:
         run([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"], timeout=90)
         admin = f"postgresql://postgres:{PG_SUPER_PASSWORD}@127.0.0.1:{port}"
@@ -241,8 +266,14 @@ def start_postgres() -> Server:
     except Exception:
         stop()
         raise
-    return Server("postgres", f"postgres://posthog:{PG_PASSWORD}@127.0.0.1:{port}/posthog", port=port,
-                  admin_url=admin + "/posthog", details={"log": str(log), "folder": str(folder)}, _stop=stop)
+    return Server(
+        "postgres",
+        f"postgres://posthog:{PG_PASSWORD}@127.0.0.1:{port}/posthog",
+        port=port,
+        admin_url=admin + "/posthog",
+        details={"log": str(log), "folder": str(folder)},
+        _stop=stop,
+    )
 
 
 def _pg_setup(admin_url: str) -> None:
@@ -259,9 +290,27 @@ def _pg_setup(admin_url: str) -> None:
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     """A throwaway certificate and key for localhost (openssl), for servers that speak TLS."""
     cert, key = folder / "cert.pem", folder / "key.pem"
-    done = subprocess.run([find_binary("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                           "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            find_binary("openssl"),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if done.returncode != 0:
         raise Unavailable(f"openssl could not make a certificate: {done.stderr.strip()[-300:]}")
     return cert, key
@@ -272,11 +321,33 @@ def start_redis(password: str | None = None, tls: bool = False) -> Server:
     folder = Path(tempfile.mkdtemp(prefix="phd-redis-"))
     port = free_port()
     log = folder / "redis.log"
-    cmd = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder), "--logfile", str(log)]
+    cmd = [
+        binary,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(folder),
+        "--logfile",
+        str(log),
+    ]
     if tls:
         cert, key = self_signed_certificate(folder)
-        cmd += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert), "--tls-key-file", str(key),
-                "--tls-auth-clients", "no"]
+        cmd += [
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--tls-cert-file",
+            str(cert),
+            "--tls-key-file",
+            str(key),
+            "--tls-auth-clients",
+            "no",
+        ]
     else:
         cmd += ["--port", str(port)]
     if password:
@@ -294,8 +365,13 @@ def start_redis(password: str | None = None, tls: bool = False) -> Server:
         raise
     auth = f":{password}@" if password else ""
     scheme = "rediss" if tls else "redis"
-    return Server("redis", f"{scheme}://{auth}127.0.0.1:{port}/0", port=port,
-                  admin_url=f"{scheme}://{auth}127.0.0.1:{port}/0", _stop=stop)
+    return Server(
+        "redis",
+        f"{scheme}://{auth}127.0.0.1:{port}/0",
+        port=port,
+        admin_url=f"{scheme}://{auth}127.0.0.1:{port}/0",
+        _stop=stop,
+    )
 
 
 # --- testcontainers -----------------------------------------------------------------------------
@@ -318,17 +394,26 @@ def start_container(kind: str) -> Server:
     from testcontainers.core.waiting_utils import wait_for_logs
 
     if kind == "clickhouse":
-        c = DockerContainer("clickhouse/clickhouse-server:24.8").with_exposed_ports(9000) \
-            .with_env("CLICKHOUSE_USER", "doctor").with_env("CLICKHOUSE_PASSWORD", CH_PASSWORD)
+        c = (
+            DockerContainer("clickhouse/clickhouse-server:24.8")
+            .with_exposed_ports(9000)
+            .with_env("CLICKHOUSE_USER", "doctor")
+            .with_env("CLICKHOUSE_PASSWORD", CH_PASSWORD)
+        )
         c.start()
         wait_for_logs(c, "Ready for connections", timeout=60)
         host, port = c.get_container_host_ip(), int(c.get_exposed_port(9000))
         url = f"clickhouse://doctor:{CH_PASSWORD}@{host}:{port}/posthog"
         return Server(kind, url, host, port, url.replace("/posthog", "/default"), "testcontainers", _stop=c.stop)
     if kind == "postgres":
-        c = DockerContainer("postgres:15-alpine").with_exposed_ports(5432) \
-            .with_env("POSTGRES_USER", "posthog").with_env("POSTGRES_PASSWORD", PG_PASSWORD) \
-            .with_env("POSTGRES_DB", "posthog").with_command("postgres -c log_statement=all")
+        c = (
+            DockerContainer("postgres:15-alpine")
+            .with_exposed_ports(5432)
+            .with_env("POSTGRES_USER", "posthog")
+            .with_env("POSTGRES_PASSWORD", PG_PASSWORD)
+            .with_env("POSTGRES_DB", "posthog")
+            .with_command("postgres -c log_statement=all")
+        )
         c.start()
         wait_for_logs(c, "database system is ready to accept connections", timeout=60)
         host, port = c.get_container_host_ip(), int(c.get_exposed_port(5432))
@@ -349,8 +434,12 @@ def provide(kind: str) -> Server:
     """A server of `kind` from the first source that works; raises Unavailable listing every reason."""
     env_url = os.environ.get(f"POSTHOG_DOCTOR_TEST_{kind.upper()}_URL")
     if env_url:
-        return Server(kind, env_url, admin_url=os.environ.get(f"POSTHOG_DOCTOR_TEST_{kind.upper()}_ADMIN_URL", env_url),
-                      origin="env")
+        return Server(
+            kind,
+            env_url,
+            admin_url=os.environ.get(f"POSTHOG_DOCTOR_TEST_{kind.upper()}_ADMIN_URL", env_url),
+            origin="env",
+        )
     reasons = []
     for source in (STARTERS[kind], start_container):
         try:

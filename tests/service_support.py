@@ -8,7 +8,7 @@ keys of pluginsServer.ts and posthog/tasks/tasks.py.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,25 +47,63 @@ def plugin_server(server: FakeServer, state: str) -> None:
 # --- the web app (Django) ---
 
 PREFLIGHT_OK = {
-    "django": True, "redis": True, "plugins": True, "celery": True, "clickhouse": True, "kafka": True, "db": True,
-    "initiated": True, "cloud": False, "demo": False, "realm": "hosted-clickhouse", "region": None,
+    "django": True,
+    "redis": True,
+    "plugins": True,
+    "celery": True,
+    "clickhouse": True,
+    "kafka": True,
+    "db": True,
+    "initiated": True,
+    "cloud": False,
+    "demo": False,
+    "realm": "hosted-clickhouse",
+    "region": None,
     "available_social_auth_providers": {"github": False, "gitlab": False, "google-oauth2": False},
-    "can_create_org": False, "email_service_available": False,
-    "slack_service": {"available": False, "client_id": None}, "object_storage": True,
+    "can_create_org": False,
+    "email_service_available": False,
+    "slack_service": {"available": False, "client_id": None},
+    "object_storage": True,
     "public_egress_ip_addresses": [],
 }
 PREFLIGHT_OLD = {  # a 2021 Postgres-era instance, logged-in fields included
-    "django": True, "redis": True, "plugins": True, "celery": True, "db": True, "initiated": True, "cloud": False,
-    "realm": "hosted", "available_social_auth_providers": {"github": False}, "can_create_org": False,
-    "email_service_available": False, "ee_available": False, "is_clickhouse_enabled": False, "db_backend": "postgres",
-    "posthog_version": "1.29.1", "is_debug": False, "site_url": "http://localhost:8000",
+    "django": True,
+    "redis": True,
+    "plugins": True,
+    "celery": True,
+    "db": True,
+    "initiated": True,
+    "cloud": False,
+    "realm": "hosted",
+    "available_social_auth_providers": {"github": False},
+    "can_create_org": False,
+    "email_service_available": False,
+    "ee_available": False,
+    "is_clickhouse_enabled": False,
+    "db_backend": "postgres",
+    "posthog_version": "1.29.1",
+    "is_debug": False,
+    "site_url": "http://localhost:8000",
 }
-READYZ_OK = {"clickhouse": True, "postgres": True, "postgres_flags": True, "postgres_migrations_uptodate": True,
-             "kafka_connected": True, "celery_broker": True, "cache": True}
+READYZ_OK = {
+    "clickhouse": True,
+    "postgres": True,
+    "postgres_flags": True,
+    "postgres_migrations_uptodate": True,
+    "kafka_connected": True,
+    "celery_broker": True,
+    "cache": True,
+}
 
 
-def web_app(server: FakeServer, *, preflight: dict | None = None, migrations_pending: bool = False,
-            readyz: dict | None = None, readyz_served: bool = True) -> None:
+def web_app(
+    server: FakeServer,
+    *,
+    preflight: dict | None = None,
+    migrations_pending: bool = False,
+    readyz: dict | None = None,
+    readyz_served: bool = True,
+) -> None:
     """Play Django: `/_livez`, `/_health` (text/plain), `/_readyz` and `/_preflight/` (JSON)."""
     server.route("/_livez", {"http": True})
     if migrations_pending:
@@ -111,11 +149,10 @@ def seed_redis(server, **keys) -> str:
 
 def iso_ago(seconds: float) -> str:
     """The plugin server's ping value: `new Date().toISOString()` taken `seconds` ago."""
-    when = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    when = datetime.now(UTC) - timedelta(seconds=seconds)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def unix_ago(seconds: float) -> str:
     """The Celery heartbeat's value: `int(time.time())` taken `seconds` ago."""
     return str(int(time.time() - seconds))
-

@@ -30,14 +30,24 @@ ORDER BY (team_id, toDate(timestamp), event, cityHash64(distinct_id), cityHash64
 SAMPLE BY cityHash64(distinct_id)
 """
 
-OLD_STATUS_CLICKHOUSE = {"results": {"overview": [
-    {"key": "posthog_version", "metric": "PostHog version", "value": "1.30.0"},
-    {"key": "analytics_database", "metric": "Analytics database in use", "value": "ClickHouse"},
-    {"key": "clickhouse_alive", "metric": "ClickHouse alive", "value": True}]}}
-OLD_STATUS_POSTGRES = {"results": {"overview": [
-    {"key": "posthog_version", "metric": "PostHog version", "value": "1.29.1"},
-    {"key": "analytics_database", "metric": "Analytics database in use", "value": "Postgres"},
-    {"metric": "Postgres events table size", "value": "20000 rows (~6 MB)"}]}}
+OLD_STATUS_CLICKHOUSE = {
+    "results": {
+        "overview": [
+            {"key": "posthog_version", "metric": "PostHog version", "value": "1.30.0"},
+            {"key": "analytics_database", "metric": "Analytics database in use", "value": "ClickHouse"},
+            {"key": "clickhouse_alive", "metric": "ClickHouse alive", "value": True},
+        ]
+    }
+}
+OLD_STATUS_POSTGRES = {
+    "results": {
+        "overview": [
+            {"key": "posthog_version", "metric": "PostHog version", "value": "1.29.1"},
+            {"key": "analytics_database", "metric": "Analytics database in use", "value": "Postgres"},
+            {"metric": "Postgres events table size", "value": "20000 rows (~6 MB)"},
+        ]
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +70,9 @@ def web_app(fake_http, preflight: dict, status: dict | None = None) -> str:
 
 
 def run(doctor, *flags, **components):
-    return doctor("run", "--only", "deployment.analytics_database", *flags,
-                  *target(**components)).check("deployment.analytics_database")
+    return doctor("run", "--only", "deployment.analytics_database", *flags, *target(**components)).check(
+        "deployment.analytics_database"
+    )
 
 
 def signals(check) -> dict[str, tuple[str, str]]:
@@ -71,11 +82,15 @@ def signals(check) -> dict[str, tuple[str, str]]:
 
 def test_a_clickhouse_deployment_is_recognised(postgres_server, clickhouse_with_posthog, doctor, fake_http):
     moved = deployment(postgres_server, "phd_clickhouse_era", BEFORE_THE_MOVE)
-    api = web_app(fake_http, {"django": True, "realm": "hosted-clickhouse", "is_clickhouse_enabled": True,
-                              "db_backend": "clickhouse"}, OLD_STATUS_CLICKHOUSE)
+    api = web_app(
+        fake_http,
+        {"django": True, "realm": "hosted-clickhouse", "is_clickhouse_enabled": True, "db_backend": "clickhouse"},
+        OLD_STATUS_CLICKHOUSE,
+    )
     before = scan_counters(moved)
-    check = run(doctor, "--api-key", "phx_test_key", postgres=moved.url, clickhouse=clickhouse_with_posthog.url,
-                posthog_api=api)
+    check = run(
+        doctor, "--api-key", "phx_test_key", postgres=moved.url, clickhouse=clickhouse_with_posthog.url, posthog_api=api
+    )
     after = scan_counters(moved)
 
     assert check["status"] == "ok", check["summary"]
@@ -89,16 +104,20 @@ def test_a_clickhouse_deployment_is_recognised(postgres_server, clickhouse_with_
 
 def test_on_clickhouse_the_postgres_volume_check_stands_aside(postgres_server, clickhouse_with_posthog, doctor):
     moved = deployment(postgres_server, "phd_clickhouse_era", BEFORE_THE_MOVE)
-    check = doctor("run", "--only", "postgres.event_volume", *target(
-        postgres=moved.url, clickhouse=clickhouse_with_posthog.url)).check("postgres.event_volume")
+    check = doctor(
+        "run", "--only", "postgres.event_volume", *target(postgres=moved.url, clickhouse=clickhouse_with_posthog.url)
+    ).check("postgres.event_volume")
     assert check["status"] == "skipped"
     assert "events live in ClickHouse (ClickHouse tables)" in check["summary"] and "~20k rows" in check["summary"]
 
 
 def test_a_postgres_deployment_is_recognised_by_every_signal(postgres_server, doctor, fake_http):
     live = deployment(postgres_server, "phd_postgres_live", RECENT)
-    api = web_app(fake_http, {"django": True, "realm": "hosted", "is_clickhouse_enabled": False,
-                              "db_backend": "postgres"}, OLD_STATUS_POSTGRES)
+    api = web_app(
+        fake_http,
+        {"django": True, "realm": "hosted", "is_clickhouse_enabled": False, "db_backend": "postgres"},
+        OLD_STATUS_POSTGRES,
+    )
     check = run(doctor, "--api-key", "phx_test_key", postgres=live.url, posthog_api=api)
     assert check["status"] == "ok"
     assert check["summary"].startswith("events live in Postgres: 4 signals agree")
@@ -107,18 +126,21 @@ def test_a_postgres_deployment_is_recognised_by_every_signal(postgres_server, do
 
 
 def test_events_arriving_in_postgres_while_clickhouse_holds_posthog_is_a_warning(
-        postgres_server, clickhouse_with_posthog, doctor):
+    postgres_server, clickhouse_with_posthog, doctor
+):
     live = deployment(postgres_server, "phd_postgres_live", RECENT)
     check = run(doctor, postgres=live.url, clickhouse=clickhouse_with_posthog.url)
     assert check["status"] == "warn"
-    assert check["summary"] == ("signals disagree on where events live (ClickHouse: ClickHouse tables; "
-                                "Postgres: Postgres posthog_event)")
+    assert check["summary"] == (
+        "signals disagree on where events live (ClickHouse: ClickHouse tables; Postgres: Postgres posthog_event)"
+    )
     assert "still arriving in Postgres" in check["advice"][0]["text"]
     assert "PRIMARY_DB" in check["advice"][1]["text"]
 
 
-def test_the_web_app_disagreeing_with_the_data_is_a_warning(postgres_server, clickhouse_with_posthog, doctor,
-                                                            fake_http):
+def test_the_web_app_disagreeing_with_the_data_is_a_warning(
+    postgres_server, clickhouse_with_posthog, doctor, fake_http
+):
     moved = deployment(postgres_server, "phd_clickhouse_era", BEFORE_THE_MOVE)
     api = web_app(fake_http, {"django": True, "is_clickhouse_enabled": False, "db_backend": "postgres"})
     check = run(doctor, postgres=moved.url, clickhouse=clickhouse_with_posthog.url, posthog_api=api)
@@ -141,8 +163,16 @@ def test_with_nothing_reachable_the_check_says_so(doctor):
 
 def test_both_checks_in_one_run_share_one_reading_of_the_signals(postgres_server, doctor):
     live = deployment(postgres_server, "phd_postgres_live", RECENT)
-    result = doctor("run", "--only", "deployment.analytics_database", "--only", "postgres.event_volume",
-                    "--concurrency", "1", *target(postgres=live.url))  # one after the other: a cache hit
+    result = doctor(
+        "run",
+        "--only",
+        "deployment.analytics_database",
+        "--only",
+        "postgres.event_volume",
+        "--concurrency",
+        "1",
+        *target(postgres=live.url),
+    )  # one after the other: a cache hit
     assert result.check("deployment.analytics_database")["status"] == "ok"
     assert result.check("postgres.event_volume")["status"] == "ok"
 

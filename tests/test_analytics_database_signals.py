@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from posthog_doctor.checks.common.analytics_backend import (CLICKHOUSE, POSTGRES, BackendVerdict, Signal, from_preflight,
-                                                        from_system_status, overview_rows, reported_version)
+from posthog_doctor.checks.common.analytics_backend import (
+    CLICKHOUSE,
+    POSTGRES,
+    BackendVerdict,
+    Signal,
+    from_preflight,
+    from_system_status,
+    overview_rows,
+    reported_version,
+)
 
 # /_preflight/ of a logged-in user on a 2021 PostHog (posthog/views.py preflight_check at that time).
-OLD_PREFLIGHT_POSTGRES = {"django": True, "redis": True, "plugins": True, "celery": True, "db": True,
-                          "initiated": True, "cloud": False, "realm": "hosted", "ee_available": False,
-                          "is_clickhouse_enabled": False, "db_backend": "postgres", "posthog_version": "1.29.1"}
+OLD_PREFLIGHT_POSTGRES = {
+    "django": True,
+    "redis": True,
+    "plugins": True,
+    "celery": True,
+    "db": True,
+    "initiated": True,
+    "cloud": False,
+    "realm": "hosted",
+    "ee_available": False,
+    "is_clickhouse_enabled": False,
+    "db_backend": "postgres",
+    "posthog_version": "1.29.1",
+}
 
 
 def test_old_preflight_gives_two_strong_signals_and_a_realm_hint():
@@ -24,23 +43,43 @@ def test_anonymous_preflight_says_nothing_strong():
 
 
 def test_system_status_analytics_database_row_decides():
-    rows = overview_rows({"results": {"overview": [
-        {"key": "posthog_version", "metric": "PostHog version", "value": "1.30.0"},
-        {"key": "analytics_database", "metric": "Analytics database in use", "value": "ClickHouse"}]}})
+    rows = overview_rows(
+        {
+            "results": {
+                "overview": [
+                    {"key": "posthog_version", "metric": "PostHog version", "value": "1.30.0"},
+                    {"key": "analytics_database", "metric": "Analytics database in use", "value": "ClickHouse"},
+                ]
+            }
+        }
+    )
     assert from_system_status(rows).points_to == CLICKHOUSE
     assert reported_version(None, rows) == "1.30.0"
 
 
 def test_new_system_status_has_no_analytics_row_but_clickhouse_rows():
-    rows = overview_rows({"results": {"overview": [
-        {"key": "posthog_git_sha", "metric": "PostHog Git SHA", "value": "abc"},
-        {"key": "clickhouse_alive", "metric": "ClickHouse alive", "value": True}]}})
+    rows = overview_rows(
+        {
+            "results": {
+                "overview": [
+                    {"key": "posthog_git_sha", "metric": "PostHog Git SHA", "value": "abc"},
+                    {"key": "clickhouse_alive", "metric": "ClickHouse alive", "value": True},
+                ]
+            }
+        }
+    )
     assert from_system_status(rows).points_to == CLICKHOUSE
 
 
 def test_oldest_system_status_is_a_plain_list_with_postgres_rows():
-    rows = overview_rows({"results": [{"key": "db_alive", "metric": "Postgres database alive", "value": True},
-                                      {"metric": "Postgres events table size", "value": "~6120000 rows (~4 GB)"}]})
+    rows = overview_rows(
+        {
+            "results": [
+                {"key": "db_alive", "metric": "Postgres database alive", "value": True},
+                {"metric": "Postgres events table size", "value": "~6120000 rows (~4 GB)"},
+            ]
+        }
+    )
     assert from_system_status(rows).points_to == POSTGRES
 
 

@@ -13,24 +13,42 @@ import pytest
 from tests.clickhouse_support import DAY, ENGINES, HOUR, evidence, make_deployment, run_doctor, table_rows, values
 
 CHECK = "clickhouse.dead_letter_queue"
-POSTGRES_ERROR = ("concat('Unable to fetch team from Postgres. Error: OperationalError(\\'connection to server at "
-                  "\"10.0.0.', toString(modulo(number, 250)), '\", port 5432 failed: Connection refused\\')')")
-A_PROPERTIES = ("'{\"$browser\": \"Firefox\", \"email\": \"someone@example.com\", "
-                "\"nested\": {\"plan\": \"pro\", \"seats\": 3}}'")
+POSTGRES_ERROR = (
+    "concat('Unable to fetch team from Postgres. Error: OperationalError(\\'connection to server at "
+    "\"10.0.0.', toString(modulo(number, 250)), '\", port 5432 failed: Connection refused\\')')"
+)
+A_PROPERTIES = '\'{"$browser": "Firefox", "email": "someone@example.com", "nested": {"plan": "pro", "seats": 3}}\''
 
 # (location, normalised message, events in the 24 h window, teams, known cause title)
 EXPECTED = [
-    ("django_server_capture_endpoint",
-     "Unable to fetch team from Postgres. Error: OperationalError('<value>')", 120, 3,
-     "The capture endpoint could not read the project from Postgres"),
-    ("plugin_server_ingest_event:pluginsProcessEventStep",
-     "Event ingestion failed. Error: timeout of <n>ms exceeded for plugin <n>", 25, 1,
-     "An app (plugin) failed on these events"),
-    ("plugin_server_ingest_event:processPersonsStep",
-     "Event ingestion failed. Error: Could not find person with uuid <uuid>", 9, 1, "Person processing failed"),
-    ("plugin_server_ingest_event",
-     "ingestEvent failed. Error: Cannot read properties of undefined (reading '<value>')", 5, 1,
-     "The plugin server dropped the events"),
+    (
+        "django_server_capture_endpoint",
+        "Unable to fetch team from Postgres. Error: OperationalError('<value>')",
+        120,
+        3,
+        "The capture endpoint could not read the project from Postgres",
+    ),
+    (
+        "plugin_server_ingest_event:pluginsProcessEventStep",
+        "Event ingestion failed. Error: timeout of <n>ms exceeded for plugin <n>",
+        25,
+        1,
+        "An app (plugin) failed on these events",
+    ),
+    (
+        "plugin_server_ingest_event:processPersonsStep",
+        "Event ingestion failed. Error: Could not find person with uuid <uuid>",
+        9,
+        1,
+        "Person processing failed",
+    ),
+    (
+        "plugin_server_ingest_event",
+        "ingestEvent failed. Error: Cannot read properties of undefined (reading '<value>')",
+        5,
+        1,
+        "The plugin server dropped the events",
+    ),
     ("ingestion_v9_future:someStep", "Mystery failure #<n>", 4, 1, "An error location this doctor does not know"),
 ]
 
@@ -38,29 +56,64 @@ EXPECTED = [
 def seed(dep):
     dep.create_posthog_schema()
     # A: one cause, 120 rows in the last hour (3 teams), 30 more 30 h ago, 6 more 9 days ago (outside).
-    dep.plant_dlq(120, location="django_server_capture_endpoint", error=POSTGRES_ERROR, age=600, spread=60,
-                  team="1 + modulo(number, 3)", event="if(modulo(number, 4) = 0, '$identify', '$pageview')",
-                  properties=A_PROPERTIES)
+    dep.plant_dlq(
+        120,
+        location="django_server_capture_endpoint",
+        error=POSTGRES_ERROR,
+        age=600,
+        spread=60,
+        team="1 + modulo(number, 3)",
+        event="if(modulo(number, 4) = 0, '$identify', '$pageview')",
+        properties=A_PROPERTIES,
+    )
     dep.plant_dlq(30, location="django_server_capture_endpoint", error=POSTGRES_ERROR, age=30 * HOUR, spread=60)
     dep.plant_dlq(6, location="django_server_capture_endpoint", error=POSTGRES_ERROR, age=9 * DAY, spread=60)
-    dep.plant_dlq(25, location="plugin_server_ingest_event:pluginsProcessEventStep",
-                  error="concat('Event ingestion failed. Error: timeout of ', toString(1000 + number), "
-                        "'ms exceeded for plugin ', toString(40 + number))", age=5 * HOUR, spread=600)
-    dep.plant_dlq(9, location="plugin_server_ingest_event:processPersonsStep",
-                  error="concat('Event ingestion failed. Error: Could not find person with uuid ', "
-                        "toString(generateUUIDv4()))", age=10 * HOUR, spread=600)
-    dep.plant_dlq(5, location="plugin_server_ingest_event",
-                  error="'ingestEvent failed. Error: Cannot read properties of undefined (reading \\'x\\')'",
-                  age=20 * HOUR, spread=600)
-    dep.plant_dlq(4, location="ingestion_v9_future:someStep", error="concat('Mystery failure #', toString(number))",
-                  age=90 * 60, spread=60)
+    dep.plant_dlq(
+        25,
+        location="plugin_server_ingest_event:pluginsProcessEventStep",
+        error="concat('Event ingestion failed. Error: timeout of ', toString(1000 + number), "
+        "'ms exceeded for plugin ', toString(40 + number))",
+        age=5 * HOUR,
+        spread=600,
+    )
+    dep.plant_dlq(
+        9,
+        location="plugin_server_ingest_event:processPersonsStep",
+        error="concat('Event ingestion failed. Error: Could not find person with uuid ', toString(generateUUIDv4()))",
+        age=10 * HOUR,
+        spread=600,
+    )
+    dep.plant_dlq(
+        5,
+        location="plugin_server_ingest_event",
+        error="'ingestEvent failed. Error: Cannot read properties of undefined (reading \\'x\\')'",
+        age=20 * HOUR,
+        spread=600,
+    )
+    dep.plant_dlq(
+        4,
+        location="ingestion_v9_future:someStep",
+        error="concat('Mystery failure #', toString(number))",
+        age=90 * 60,
+        spread=60,
+    )
     # A 200 kB error with a 100 kB payload, and a non-UTF-8 error with a payload that is not JSON.
-    dep.plant_dlq(2, location="plugin_server_ingest_event:prepareEventStep",
-                  error="concat('Event ingestion failed. Error: payload too large: ', arrayStringConcat(arrayMap(i -> 'x', range(200000))))",
-                  properties="concat('{\"big\": \"', arrayStringConcat(arrayMap(i -> 'y', range(100000))), '\", \"after\": 1}')", age=3 * HOUR)
-    dep.plant_dlq(3, location="plugin_server_ingest_event:normalizeEventStep",
-                  error="concat('Event ingestion failed. Error: invalid byte ', unhex('FFFE'), ' in property')",
-                  properties="unhex('FF00')", raw_payload="unhex('C328')", age=4 * HOUR)
+    dep.plant_dlq(
+        2,
+        location="plugin_server_ingest_event:prepareEventStep",
+        error="concat('Event ingestion failed. Error: payload too large: ', "
+        "arrayStringConcat(arrayMap(i -> 'x', range(200000))))",
+        properties="concat('{\"big\": \"', arrayStringConcat(arrayMap(i -> 'y', range(100000))), '\", \"after\": 1}')",
+        age=3 * HOUR,
+    )
+    dep.plant_dlq(
+        3,
+        location="plugin_server_ingest_event:normalizeEventStep",
+        error="concat('Event ingestion failed. Error: invalid byte ', unhex('FFFE'), ' in property')",
+        properties="unhex('FF00')",
+        raw_payload="unhex('C328')",
+        age=4 * HOUR,
+    )
     # 500 events ingested over the last day (2 h to 22 h ago): the DLQ's share is 168 / 668.
     dep.plant_events(500, first_age=2 * HOUR, spacing=144)
 
@@ -72,7 +125,15 @@ def seeded(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"dlq-{dep.engine}")
     runs = {
         "default": run_doctor(dep, out / "default", "--only", CHECK),
-        "narrow": run_doctor(dep, out / "narrow", "--only", CHECK, "--set", "clickhouse.dead_letter_queue.window=2h", "--include-payloads"),
+        "narrow": run_doctor(
+            dep,
+            out / "narrow",
+            "--only",
+            CHECK,
+            "--set",
+            "clickhouse.dead_letter_queue.window=2h",
+            "--include-payloads",
+        ),
         "budget": run_doctor(dep, out / "budget", "--only", CHECK, "--option", f"{CHECK}.max_rows_to_read=50"),
         "capped": run_doctor(dep, out / "capped", "--only", CHECK, "--option", f"{CHECK}.max_causes=2"),
     }
@@ -110,14 +171,23 @@ def test_totals_share_and_status(seeded):
     result = run.check(CHECK)
     assert result["status"] == "fail" and run.code == 2
     figures = values(result, "Dead letter queue")
-    assert (figures["window_events"], figures["day_events"], figures["hour_events"], figures["context_events"]) == \
-        (168, 168, 120, 198)
+    assert (figures["window_events"], figures["day_events"], figures["hour_events"], figures["context_events"]) == (
+        168,
+        168,
+        120,
+        198,
+    )
     assert (figures["causes"], figures["events_last_day"]) == (7, 500)
     assert figures["dlq_share_pct"] == round(100 * 168 / 668, 1)
-    assert result["metrics"] == {"dlq_events": 168, "dlq_share_pct": 25.1, "dlq_causes": 7,
-                                 "dlq_causes_still_happening": 1}
-    assert result["summary"].startswith("168 events went to the dead letter queue in the last 24 h (7 causes); "
-                                        "1 still happening")
+    assert result["metrics"] == {
+        "dlq_events": 168,
+        "dlq_share_pct": 25.1,
+        "dlq_causes": 7,
+        "dlq_causes_still_happening": 1,
+    }
+    assert result["summary"].startswith(
+        "168 events went to the dead letter queue in the last 24 h (7 causes); 1 still happening"
+    )
     assert "data-loss" in result["tags"]
 
 
@@ -135,15 +205,22 @@ def test_advice_per_known_cause_kept_as_data(seeded):
     _, runs = seeded
     advice = [a["text"] for a in runs["default"].check(CHECK)["advice"]]
     assert advice[0].startswith("The DLQ holds 25.1% of the last 24 hours' events")
-    assert advice[1].startswith("The capture endpoint could not read the project from Postgres (120 events; "
-                                "django_server_capture_endpoint).")
+    assert advice[1].startswith(
+        "The capture endpoint could not read the project from Postgres (120 events; django_server_capture_endpoint)."
+    )
     assert "Postgres is reachable from the web pods" in advice[1]
     # The two payload causes share one piece of advice; the unknown location gets the generic one.
-    assert any(a.startswith("The events could not be normalised or prepared (5 events; "
-                            "plugin_server_ingest_event:normalizeEventStep, plugin_server_ingest_event:prepareEventStep)")
-               for a in advice)
-    assert any(a.startswith("An error location this doctor does not know (4 events; ingestion_v9_future:someStep)")
-               for a in advice)
+    assert any(
+        a.startswith(
+            "The events could not be normalised or prepared (5 events; "
+            "plugin_server_ingest_event:normalizeEventStep, plugin_server_ingest_event:prepareEventStep)"
+        )
+        for a in advice
+    )
+    assert any(
+        a.startswith("An error location this doctor does not know (4 events; ingestion_v9_future:someStep)")
+        for a in advice
+    )
     assert advice[-1].startswith("Events in the dead letter queue are not ingested again")
     assert len(advice) == 8
 
@@ -154,8 +231,10 @@ def test_examples_mask_values_but_keep_keys(seeded):
     examples = table_rows(run.check(CHECK), "Recent examples")
     first = [e for e in examples if e["Cause"] == 1]
     assert len(first) == 3
-    assert all(e["Properties"] == '{"$browser": "<str>", "email": "<str>", "nested": {"plan": "<str>", "seats": "<num>"}}'
-               for e in first)
+    assert all(
+        e["Properties"] == '{"$browser": "<str>", "email": "<str>", "nested": {"plan": "<str>", "seats": "<num>"}}'
+        for e in first
+    )
     assert all(e["Distinct id"].startswith("<masked, ") for e in examples)
     assert all(1 <= sum(e["Cause"] == n for e in examples) <= 3 for n in range(1, 6))
     everything = run.text("json") + run.text("md") + run.text("html")
@@ -166,8 +245,10 @@ def test_window_flag_and_include_payloads(seeded):
     _, runs = seeded
     result = runs["narrow"].check(CHECK)
     rows = table_rows(result, "Causes, last 2 h")
-    assert [(r["Error location"], r["Events"]) for r in rows] == [("django_server_capture_endpoint", 120),
-                                                                   ("ingestion_v9_future:someStep", 4)]
+    assert [(r["Error location"], r["Events"]) for r in rows] == [
+        ("django_server_capture_endpoint", 120),
+        ("ingestion_v9_future:someStep", 4),
+    ]
     assert values(result, "Dead letter queue")["context_events"] == 198
     examples = table_rows(result, "Recent examples")
     assert any('"$browser": "Firefox"' in e["Properties"] for e in examples)
@@ -189,8 +270,12 @@ def test_more_causes_than_listed_are_still_counted_exactly(seeded):
     result = runs["capped"].check(CHECK)
     assert [r["Events"] for r in table_rows(result, "Causes, last 24 h")] == [120, 25]
     figures = values(result, "Dead letter queue")
-    assert (figures["window_events"], figures["day_events"], figures["hour_events"], figures["context_events"]) == \
-        (168, 168, 120, 198)
+    assert (figures["window_events"], figures["day_events"], figures["hour_events"], figures["context_events"]) == (
+        168,
+        168,
+        120,
+        198,
+    )
 
 
 def test_queries_sent_to_the_server_were_bounded_reads(seeded):
@@ -201,7 +286,9 @@ def test_queries_sent_to_the_server_were_bounded_reads(seeded):
         sent = [(q.text,) for q in DeadLetterQueue.queries]
     else:  # the real server's own record of what it was sent
         dep.execute("SYSTEM FLUSH LOGS")
-        sent = dep.execute(f"SELECT query FROM system.query_log WHERE type = 2 AND query_id LIKE 'posthog-doctor:%:{CHECK}:%'")
+        sent = dep.execute(
+            f"SELECT query FROM system.query_log WHERE type = 2 AND query_id LIKE 'posthog-doctor:%:{CHECK}:%'"
+        )
         assert len(sent) >= 4 * 3  # four runs, at least tables + digest + examples/profile each
     for (query,) in sent:
         assert query.lstrip().upper().startswith(("SELECT", "WITH")) and "LIMIT" in query
@@ -212,24 +299,37 @@ def quiet(request, tmp_path_factory):
     """Three small deployments: a DLQ with an old cause only, an empty DLQ, and no DLQ table at all."""
     old, empty, missing = (make_deployment(request, name) for name in ("dlq_old", "dlq_empty", "dlq_missing"))
     old.create_posthog_schema()
-    old.plant_dlq(10, location="plugin_server_ingest_event:createEventStep",
-                  error="'Event ingestion failed. Error: Broker: Message size too large'", age=6 * HOUR, spread=60)
+    old.plant_dlq(
+        10,
+        location="plugin_server_ingest_event:createEventStep",
+        error="'Event ingestion failed. Error: Broker: Message size too large'",
+        age=6 * HOUR,
+        spread=60,
+    )
     old.plant_events(1000, first_age=HOUR, spacing=60)
     empty.create_posthog_schema()
     empty.plant_dlq(4, location="django_server_capture_endpoint", error="'x'", age=3 * DAY)
     missing.create_posthog_schema(dlq=False)
     out = tmp_path_factory.mktemp(f"dlq-quiet-{request.param}")
-    runs = {name: run_doctor(dep, out / name, "--only", CHECK) for name, dep in
-            (("old", old), ("empty", empty), ("missing", missing))}
-    runs["bad window"] = run_doctor(empty, out / "bad", "--only", CHECK, "--set", "clickhouse.dead_letter_queue.window=soon")
+    runs = {
+        name: run_doctor(dep, out / name, "--only", CHECK)
+        for name, dep in (("old", old), ("empty", empty), ("missing", missing))
+    }
+    runs["bad window"] = run_doctor(
+        empty, out / "bad", "--only", CHECK, "--set", "clickhouse.dead_letter_queue.window=soon"
+    )
     return runs
 
 
 def test_a_cause_that_stopped_with_a_low_share_warns(quiet):
     result = quiet["old"].check(CHECK)
     assert result["status"] == "warn"
-    assert result["metrics"] == {"dlq_events": 10, "dlq_share_pct": round(100 * 10 / 1010, 1), "dlq_causes": 1,
-                                 "dlq_causes_still_happening": 0}
+    assert result["metrics"] == {
+        "dlq_events": 10,
+        "dlq_share_pct": round(100 * 10 / 1010, 1),
+        "dlq_causes": 1,
+        "dlq_causes_still_happening": 0,
+    }
     assert "Writing the events to Kafka failed (10 events;" in result["advice"][0]["text"]
 
 
@@ -248,16 +348,22 @@ def test_a_missing_dlq_table_is_skipped_with_the_reason(quiet):
 def test_a_bad_window_is_reported_not_guessed(quiet):
     result = quiet["bad window"].check(CHECK)
     assert result["status"] == "error"
-    assert result["summary"] == ("option clickhouse.dead_letter_queue.window: 'soon' is not a duration: use e.g. 24h, "
-                                 "90m, 7d")
+    assert result["summary"] == (
+        "option clickhouse.dead_letter_queue.window: 'soon' is not a duration: use e.g. 24h, 90m, 7d"
+    )
 
 
 @pytest.fixture
 def large(request, tmp_path):
     dep = make_deployment(request, "dlq_large")
     dep.create_posthog_schema()
-    dep.plant_dlq(100_000, location="plugin_server_ingest_event:processPersonsStep",
-                  error="'Event ingestion failed. Error: deadlock detected'", age=600, spread=3000)
+    dep.plant_dlq(
+        100_000,
+        location="plugin_server_ingest_event:processPersonsStep",
+        error="'Event ingestion failed. Error: deadlock detected'",
+        age=600,
+        spread=3000,
+    )
     return dep, run_doctor(dep, tmp_path / "large", "--only", CHECK)
 
 
@@ -267,6 +373,8 @@ def test_examples_are_fetched_through_the_primary_key(large):
     assert len(table_rows(run.check(CHECK), "Recent examples")) == 3
     dep.execute("SYSTEM FLUSH LOGS")
     run_id = run.report["run"]["id"]
-    (read,) = dep.execute("SELECT read_rows FROM system.query_log WHERE type = 2 AND query LIKE '%example_id%' "
-                          f"AND query_id LIKE 'posthog-doctor:{run_id}:{CHECK}:%'")[0]
+    (read,) = dep.execute(
+        "SELECT read_rows FROM system.query_log WHERE type = 2 AND query LIKE '%example_id%' "
+        f"AND query_id LIKE 'posthog-doctor:{run_id}:{CHECK}:%'"
+    )[0]
     assert read <= 3 * 2 * 512  # at most two granules of 512 rows per example, of 100,000 rows

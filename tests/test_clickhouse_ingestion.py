@@ -51,7 +51,9 @@ def test_a_stalled_ingestion_fails_with_the_runbook_advice(runs):
     assert [r["Events"] for r in table_rows(result, "The same hour")] == [0] + [10] * 7
     assert values(result, "Ingestion")["stored_rows"] == 1700
     texts = [a["text"] for a in result["advice"]]
-    assert texts[0].startswith("Restart the ingestion pods") and texts[1].startswith("If ClickHouse itself is not consuming")
+    assert texts[0].startswith("Restart the ingestion pods") and texts[1].startswith(
+        "If ClickHouse itself is not consuming"
+    )
     assert "DROP VIEW events_json_mv" in result["advice"][1]["commands"]
 
 
@@ -68,7 +70,9 @@ def test_live_ingestion_is_ok_with_per_minute_counts(runs):
     assert result["status"] == "ok"
     assert re.fullmatch(r"events are arriving: newest 3\d s ago, 60 in the last hour \(usually 60\)", result["summary"])
     per_minute = evidence(result, "Events per minute")["points"]
-    assert len(per_minute) == 61 and sum(p["value"] for p in per_minute) == 60 and max(p["value"] for p in per_minute) == 1
+    assert (
+        len(per_minute) == 61 and sum(p["value"] for p in per_minute) == 60 and max(p["value"] for p in per_minute) == 1
+    )
     assert [r["Events"] for r in table_rows(result, "The same hour")] == [60] * 8
     assert result["metrics"]["events_last_day"] == 1440
 
@@ -82,8 +86,10 @@ def test_a_drop_against_the_usual_hour_warns(runs):
 def test_no_events_and_no_kafka_path_warns(runs):
     result = runs["empty"].check(CHECK)
     assert result["status"] == "warn"
-    assert result["summary"].startswith("no events have arrived in ClickHouse yet; Kafka path: "
-                                        "kafka_events_json is missing (or detached), events_json_mv is missing (or detached)")
+    assert result["summary"].startswith(
+        "no events have arrived in ClickHouse yet; Kafka path: "
+        "kafka_events_json is missing (or detached), events_json_mv is missing (or detached)"
+    )
 
 
 def test_kafka_consumers_are_read_only_where_the_server_has_them(runs):

@@ -18,8 +18,10 @@ def runs(request, tmp_path_factory):
     foreign = make_deployment(request, "schema_foreign")
     foreign.execute("CREATE TABLE something_else (x UInt8) ENGINE = MergeTree ORDER BY x")
     out = tmp_path_factory.mktemp(f"schema-{request.param}")
-    return {name: run_doctor(dep, out / name, "--only", CHECK)
-            for name, dep in (("complete", complete), ("broken", broken), ("foreign", foreign))}
+    return {
+        name: run_doctor(dep, out / name, "--only", CHECK)
+        for name, dep in (("complete", complete), ("broken", broken), ("foreign", foreign))
+    }
 
 
 def test_a_complete_single_node_schema_is_ok(runs):
@@ -27,9 +29,12 @@ def test_a_complete_single_node_schema_is_ok(runs):
     assert result["status"] == "ok"
     assert result["summary"] == "all 4 tables the pipeline needs exist; no replicated tables"
     found = {r["Needed"]: r["Found"] for r in table_rows(result, "PostHog's tables")}
-    assert found == {"events": "events (ReplacingMergeTree)", "person": "person (ReplacingMergeTree)",
-                     "person_distinct_id2 or person_distinct_id": "person_distinct_id2 (ReplacingMergeTree)",
-                     "events_dead_letter_queue": "events_dead_letter_queue (ReplacingMergeTree)"}
+    assert found == {
+        "events": "events (ReplacingMergeTree)",
+        "person": "person (ReplacingMergeTree)",
+        "person_distinct_id2 or person_distinct_id": "person_distinct_id2 (ReplacingMergeTree)",
+        "events_dead_letter_queue": "events_dead_letter_queue (ReplacingMergeTree)",
+    }
     assert evidence(result, "Replicated tables")["note"] == "no replicated tables: a single ClickHouse node"
     assert result["metrics"] == {"missing_tables": 0, "readonly_replicas": 0, "max_replication_queue": 0}
 
@@ -46,9 +51,11 @@ def test_a_sharded_install_without_writable_events_fails(runs):
 def test_a_database_without_posthog_asks_whether_it_is_the_right_one(runs):
     result = runs["foreign"].check(CHECK)
     assert result["status"] == "fail"
-    assert result["summary"] == ("no PostHog table in database 'phd_schema_foreign': wrong database? (events missing; "
-                                 "person missing; person_distinct_id2 or person_distinct_id missing; "
-                                 "events_dead_letter_queue missing)")
+    assert result["summary"] == (
+        "no PostHog table in database 'phd_schema_foreign': wrong database? (events missing; "
+        "person missing; person_distinct_id2 or person_distinct_id missing; "
+        "events_dead_letter_queue missing)"
+    )
     assert "No PostHog table is in 'phd_schema_foreign': is this PostHog's database" in result["advice"][0]["text"]
 
 
@@ -57,14 +64,24 @@ def test_replica_findings():
     from posthog_doctor.checks.clickhouse.schema import Schema
 
     def replica(table, readonly=0, queue=0, delay=0, active=2, total=2):
-        return {"table": table, "is_readonly": readonly, "is_session_expired": 0, "queue_size": queue,
-                "inserts_in_queue": 0, "merges_in_queue": 0, "absolute_delay": delay, "active_replicas": active,
-                "total_replicas": total}
+        return {
+            "table": table,
+            "is_readonly": readonly,
+            "is_session_expired": 0,
+            "queue_size": queue,
+            "inserts_in_queue": 0,
+            "merges_in_queue": 0,
+            "absolute_delay": delay,
+            "active_replicas": active,
+            "total_replicas": total,
+        }
 
     options = {"queue_warn": 100, "delay_warn_seconds": 300}
     assert Schema._replica_findings([replica("sharded_events")], options) == []
-    found = Schema._replica_findings([replica("sharded_events", readonly=1), replica("person", queue=101, delay=301),
-                                      replica("groups", active=1)], options)
+    found = Schema._replica_findings(
+        [replica("sharded_events", readonly=1), replica("person", queue=101, delay=301), replica("groups", active=1)],
+        options,
+    )
     assert [(f.status.value, f.text) for f in found] == [
         ("fail", "read-only replica of sharded_events"),
         ("warn", "replication queue above 100: person (101)"),

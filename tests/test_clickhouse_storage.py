@@ -24,10 +24,19 @@ def storage(request, tmp_path_factory):
     dep.plant_events(250, first_age=95 * DAY, spacing=60)
     out = tmp_path_factory.mktemp(f"storage-{dep.engine}")
     runs = {
-        "default": run_doctor(dep, out / "default", "--only", VOLUME, "--only", DISK,
-                              "--option", f"{DISK}.growth_days=8"),
-        "crowded": run_doctor(dep, out / "crowded", "--only", VOLUME, "--option", f"{VOLUME}.parts_warn_fraction=0.001",
-                              "--option", f"{DISK}.warn_free_pct=100"),
+        "default": run_doctor(
+            dep, out / "default", "--only", VOLUME, "--only", DISK, "--option", f"{DISK}.growth_days=8"
+        ),
+        "crowded": run_doctor(
+            dep,
+            out / "crowded",
+            "--only",
+            VOLUME,
+            "--option",
+            f"{VOLUME}.parts_warn_fraction=0.001",
+            "--option",
+            f"{DISK}.warn_free_pct=100",
+        ),
         "tight": run_doctor(dep, out / "tight", "--only", DISK, "--option", f"{DISK}.warn_free_pct=100"),
     }
     return dep, runs
@@ -36,9 +45,12 @@ def storage(request, tmp_path_factory):
 def test_events_per_month_match_a_count_of_the_rows(storage):
     dep, runs = storage
     result = runs["default"].check(VOLUME)
-    counted = dep.execute("SELECT toString(toYYYYMM(timestamp)) AS month, count() FROM events "
-                          "GROUP BY month ORDER BY month DESC")
-    assert [(r["Month"], r["Events"]) for r in table_rows(result, "Events per month")] == [(m, int(n)) for m, n in counted]
+    counted = dep.execute(
+        "SELECT toString(toYYYYMM(timestamp)) AS month, count() FROM events GROUP BY month ORDER BY month DESC"
+    )
+    assert [(r["Month"], r["Events"]) for r in table_rows(result, "Events per month")] == [
+        (m, int(n)) for m, n in counted
+    ]
     figures = values(result, "Events stored")
     assert (figures["stored_rows"], figures["partitions"]) == (1650, len(counted))
     assert figures["recent_days"] == 1000  # every recent part lies inside the 30 days: the estimate is exact
@@ -58,15 +70,21 @@ def test_events_per_day_cover_thirty_days(storage):
 
 def test_parts_near_the_too_many_parts_limit_warn(storage):
     dep, runs = storage
-    limits = dict(dep.execute("SELECT name, value FROM system.merge_tree_settings "
-                              "WHERE name IN ('parts_to_delay_insert', 'parts_to_throw_insert')"))
+    limits = dict(
+        dep.execute(
+            "SELECT name, value FROM system.merge_tree_settings "
+            "WHERE name IN ('parts_to_delay_insert', 'parts_to_throw_insert')"
+        )
+    )
     crowded = runs["crowded"].check(VOLUME)
     assert crowded["status"] == "warn"
     assert f"near parts_to_delay_insert ({limits['parts_to_delay_insert']})" in crowded["summary"]
     busiest = table_rows(crowded, "Partitions with the most active parts")[0]
     assert busiest["Table"] == "events" and busiest["Active parts"] >= 5
-    assert evidence(crowded, "Partitions").get("note") == (f"parts_to_delay_insert = {limits['parts_to_delay_insert']}, "
-                                                          f"parts_to_throw_insert = {limits['parts_to_throw_insert']}")
+    assert evidence(crowded, "Partitions").get("note") == (
+        f"parts_to_delay_insert = {limits['parts_to_delay_insert']}, "
+        f"parts_to_throw_insert = {limits['parts_to_throw_insert']}"
+    )
     assert runs["default"].check(VOLUME)["metrics"]["max_parts_in_a_partition"] == busiest["Active parts"]
 
 
@@ -80,9 +98,12 @@ def test_disk_forecast_from_recent_parts(storage):
     since = "now() - 8 * 86400"
     straddling, planted = dep.execute(
         f"SELECT countIf(min_time < {since} AND max_time >= {since}), sumIf(bytes_on_disk, max_time >= {since}) "
-        "FROM system.parts WHERE active")[0]
+        "FROM system.parts WHERE active"
+    )[0]
     assert int(straddling) == 0  # so the growth is exactly the planted bytes over 8 days
-    free, total = (int(v) for v in dep.execute("SELECT free_space, total_space FROM system.disks WHERE name = 'default'")[0])
+    free, total = (
+        int(v) for v in dep.execute("SELECT free_space, total_space FROM system.disks WHERE name = 'default'")[0]
+    )
     metrics = result["metrics"]
     assert metrics["disk_growth_bytes_per_day"] == pytest.approx(int(planted) / 8, abs=0.1)
     assert metrics["disk_days_until_full"] == pytest.approx(free / (int(planted) / 8), rel=0.02)

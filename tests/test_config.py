@@ -53,8 +53,14 @@ def test_doctor_variable_beats_posthogs_own_which_beats_the_file(tmp_path):
 
 
 def test_posthogs_clickhouse_variables_compose_a_url():
-    env = {"CLICKHOUSE_HOST": "ch.internal", "CLICKHOUSE_USER": "admin", "CLICKHOUSE_PASSWORD": "s3cr:t/@x",
-           "CLICKHOUSE_DATABASE": "posthog", "CLICKHOUSE_SECURE": "true", "CLICKHOUSE_VERIFY": "false"}
+    env = {
+        "CLICKHOUSE_HOST": "ch.internal",
+        "CLICKHOUSE_USER": "admin",
+        "CLICKHOUSE_PASSWORD": "s3cr:t/@x",
+        "CLICKHOUSE_DATABASE": "posthog",
+        "CLICKHOUSE_SECURE": "true",
+        "CLICKHOUSE_VERIFY": "false",
+    }
     ep = settings(env=env).endpoints["clickhouse"]
     assert (ep.host, ep.user, ep.password, ep.database) == ("ch.internal", "admin", "s3cr:t/@x", "posthog")
     assert ep.secure and ep.port == 9440 and ep.param("verify") == "false"
@@ -62,9 +68,15 @@ def test_posthogs_clickhouse_variables_compose_a_url():
 
 
 def test_helm_variables_compose_postgres_and_redis_urls():
-    env = {"POSTHOG_POSTGRES_HOST": "posthog-pgbouncer", "POSTHOG_POSTGRES_PORT": "6543", "POSTHOG_DB_USER": "postgres",
-           "POSTHOG_DB_PASSWORD": "pw-123456", "POSTHOG_DB_NAME": "posthog",
-           "POSTHOG_REDIS_HOST": "posthog-posthog-redis-master", "POSTHOG_REDIS_PORT": "6379"}
+    env = {
+        "POSTHOG_POSTGRES_HOST": "posthog-pgbouncer",
+        "POSTHOG_POSTGRES_PORT": "6543",
+        "POSTHOG_DB_USER": "postgres",
+        "POSTHOG_DB_PASSWORD": "pw-123456",
+        "POSTHOG_DB_NAME": "posthog",
+        "POSTHOG_REDIS_HOST": "posthog-posthog-redis-master",
+        "POSTHOG_REDIS_PORT": "6379",
+    }
     s = settings(env=env)
     assert (s.endpoints["postgres"].host, s.endpoints["postgres"].port) == ("posthog-pgbouncer", 6543)
     assert s.endpoints["postgres"].password == "pw-123456"
@@ -111,17 +123,20 @@ def test_profile_without_a_config_file_is_an_error():
         settings({"profile": "acme"})
 
 
-@pytest.mark.parametrize("yaml_text, message", [
-    ("clikhouse_url: x\n", "unknown key 'clikhouse_url' (did you mean 'clickhouse_url'?)"),
-    ("timeout: soon\n", "'timeout' must be a number"),
-    ("redact: maybe\n", "'redact' must be true or false"),
-    ("- a\n- b\n", "must hold a mapping of settings, not list"),
-    ("a: [unclosed\n", "is not valid YAML at line"),
-    ("base: &x {timeout: 1}\nother: *x\n", "aliases"),
-    ("profiles: {p: {bogus: 1}}\n", "unknown key 'bogus'"),
-    ("checks: [1, 2]\n", "'checks' must be a mapping"),
-    ("clickhouse_url: 'http://wrong-scheme'\n", "does not start with clickhouse://"),
-])
+@pytest.mark.parametrize(
+    "yaml_text, message",
+    [
+        ("clikhouse_url: x\n", "unknown key 'clikhouse_url' (did you mean 'clickhouse_url'?)"),
+        ("timeout: soon\n", "'timeout' must be a number"),
+        ("redact: maybe\n", "'redact' must be true or false"),
+        ("- a\n- b\n", "must hold a mapping of settings, not list"),
+        ("a: [unclosed\n", "is not valid YAML at line"),
+        ("base: &x {timeout: 1}\nother: *x\n", "aliases"),
+        ("profiles: {p: {bogus: 1}}\n", "unknown key 'bogus'"),
+        ("checks: [1, 2]\n", "'checks' must be a mapping"),
+        ("clickhouse_url: 'http://wrong-scheme'\n", "does not start with clickhouse://"),
+    ],
+)
 def test_bad_config_files_give_one_line_errors(tmp_path, yaml_text, message):
     with pytest.raises(ConfigError) as err:
         settings({"profile": "p"} if "profiles" in yaml_text else {}, tmp_path=tmp_path, yaml_text=yaml_text)
@@ -137,14 +152,17 @@ def test_unreadable_and_non_utf8_config_files(tmp_path):
         settings({"config": str(bad)})
 
 
-@pytest.mark.parametrize("flags, message", [
-    ({"timeout": "0"}, "timeout must be between"),
-    ({"timeout": "abc"}, "timeout must be a number"),
-    ({"concurrency": "2.5"}, "concurrency must be a whole number"),
-    ({"format": ["pdf"]}, "unknown format 'pdf'"),
-    ({"options": ["no-equals-sign"]}, "--set expects CHECK_ID.OPTION=VALUE"),
-    ({"postgres_url": "postgres://user:hunter2secret@host:notaport/db"}, "bad URL for postgres"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ({"timeout": "0"}, "timeout must be between"),
+        ({"timeout": "abc"}, "timeout must be a number"),
+        ({"concurrency": "2.5"}, "concurrency must be a whole number"),
+        ({"format": ["pdf"]}, "unknown format 'pdf'"),
+        ({"options": ["no-equals-sign"]}, "--set expects CHECK_ID.OPTION=VALUE"),
+        ({"postgres_url": "postgres://user:hunter2secret@host:notaport/db"}, "bad URL for postgres"),
+    ],
+)
 def test_bad_flags_give_one_line_errors_without_secrets(flags, message):
     with pytest.raises(ConfigError) as err:
         settings(flags)

@@ -14,13 +14,25 @@ CONNECTIONS = ["--only", "connection"]
 def test_every_connection_ok_against_real_servers(doctor, clickhouse_server, postgres_server, redis_server, fake_http):
     fake_http.route("/_livez", {"http": True})
     fake_http.route("/_health", {"status": "ok", "checks": {"kafka": "ok"}})
-    result = doctor("run", *target(clickhouse=clickhouse_server.url, postgres=postgres_server.url,
-                                   redis=redis_server.url, posthog_api=fake_http.url, plugin_server=fake_http.url),
-                    *CONNECTIONS)
+    result = doctor(
+        "run",
+        *target(
+            clickhouse=clickhouse_server.url,
+            postgres=postgres_server.url,
+            redis=redis_server.url,
+            posthog_api=fake_http.url,
+            plugin_server=fake_http.url,
+        ),
+        *CONNECTIONS,
+    )
     checks = {c["id"]: c for c in result.report["checks"]}
     assert {k: c["status"] for k, c in checks.items()} == {
-        "clickhouse.connection": "ok", "postgres.connection": "ok", "redis.connection": "ok",
-        "posthog.connection": "ok", "plugin_server.connection": "ok"}
+        "clickhouse.connection": "ok",
+        "postgres.connection": "ok",
+        "redis.connection": "ok",
+        "posthog.connection": "ok",
+        "plugin_server.connection": "ok",
+    }
     assert result.code == 0
     # The versions the servers report about themselves, asked directly (the suite may run on other servers).
     import psycopg
@@ -34,7 +46,9 @@ def test_every_connection_ok_against_real_servers(doctor, clickhouse_server, pos
     assert checks["clickhouse.connection"]["summary"].startswith(f"ClickHouse {ch_version} answered in ")
     assert checks["postgres.connection"]["summary"].startswith(f"Postgres {pg_version} answered in ")
     assert checks["redis.connection"]["summary"].startswith(f"Redis {redis_version} answered in ")
-    versions = {c["id"]: next(i["value"] for i in c["evidence"][0]["items"] if i["key"] == "version") for c in checks.values()}
+    versions = {
+        c["id"]: next(i["value"] for i in c["evidence"][0]["items"] if i["key"] == "version") for c in checks.values()
+    }
     assert versions["clickhouse.connection"] == ch_version
     probes = result.report["target"]["probes"]
     assert all(p["reachable"] for p in probes.values())
@@ -43,12 +57,20 @@ def test_every_connection_ok_against_real_servers(doctor, clickhouse_server, pos
 
 def test_closed_ports_fail_every_connection_check_with_exit_2(tmp_path):
     ports = {name: closed_port() for name in ("clickhouse", "postgres", "redis", "web", "plugins")}
-    done = run_process("run", *target(clickhouse=f"clickhouse://127.0.0.1:{ports['clickhouse']}/posthog",
-                                      postgres=f"postgres://u:p@127.0.0.1:{ports['postgres']}/posthog",
-                                      redis=f"redis://127.0.0.1:{ports['redis']}/0",
-                                      posthog_api=f"http://127.0.0.1:{ports['web']}",
-                                      plugin_server=f"http://127.0.0.1:{ports['plugins']}"),
-                       *CONNECTIONS, "--output", str(tmp_path / "out"), cwd=tmp_path)
+    done = run_process(
+        "run",
+        *target(
+            clickhouse=f"clickhouse://127.0.0.1:{ports['clickhouse']}/posthog",
+            postgres=f"postgres://u:p@127.0.0.1:{ports['postgres']}/posthog",
+            redis=f"redis://127.0.0.1:{ports['redis']}/0",
+            posthog_api=f"http://127.0.0.1:{ports['web']}",
+            plugin_server=f"http://127.0.0.1:{ports['plugins']}",
+        ),
+        *CONNECTIONS,
+        "--output",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     import json
 
@@ -86,9 +108,18 @@ def test_a_silent_server_costs_only_its_probe_time(doctor, silent_server):
 
     url = f"127.0.0.1:{silent_server.port}"
     started = time.monotonic()
-    result = doctor("run", *target(clickhouse=f"clickhouse://{url}/posthog", redis=f"redis://{url}/0",
-                                   posthog_api=f"http://{url}", plugin_server=f"http://{url}"),
-                    *CONNECTIONS, "--timeout", "12")
+    result = doctor(
+        "run",
+        *target(
+            clickhouse=f"clickhouse://{url}/posthog",
+            redis=f"redis://{url}/0",
+            posthog_api=f"http://{url}",
+            plugin_server=f"http://{url}",
+        ),
+        *CONNECTIONS,
+        "--timeout",
+        "12",
+    )
     elapsed = time.monotonic() - started
     for check_id in ("clickhouse.connection", "redis.connection", "posthog.connection", "plugin_server.connection"):
         check = result.check(check_id)
@@ -96,11 +127,14 @@ def test_a_silent_server_costs_only_its_probe_time(doctor, silent_server):
     assert elapsed < 9, f"silent servers held the run for {elapsed:.1f} s"
 
 
-@pytest.mark.parametrize("status, body, expected, words", [
-    (200, {"http": True}, "ok", "answered"),
-    (503, "Migrations are not up to date", "fail", "HTTP 503"),
-    (404, "nope", "warn", "is this PostHog's address"),
-])
+@pytest.mark.parametrize(
+    "status, body, expected, words",
+    [
+        (200, {"http": True}, "ok", "answered"),
+        (503, "Migrations are not up to date", "fail", "HTTP 503"),
+        (404, "nope", "warn", "is this PostHog's address"),
+    ],
+)
 def test_web_app_health_answers(doctor, fake_http, status, body, expected, words):
     fake_http.route("/_livez", body, status=status, content_type="text/plain" if isinstance(body, str) else None)
     result = doctor("run", *target(posthog_api=fake_http.url), "--only", "posthog.connection")
@@ -126,8 +160,9 @@ def test_unhealthy_plugin_server_fails_with_restart_advice(doctor, fake_http):
 
 def test_slow_component_is_a_warning(doctor, fake_http):
     fake_http.route("/_livez", {"http": True}, delay=0.4)
-    result = doctor("run", *target(posthog_api=fake_http.url), "--only", "posthog.connection",
-                    "-Oposthog.connection.slow_ms=100")
+    result = doctor(
+        "run", *target(posthog_api=fake_http.url), "--only", "posthog.connection", "-Oposthog.connection.slow_ms=100"
+    )
     check = result.check("posthog.connection")
     assert check["status"] == "warn" and "slower than 100 ms" in check["summary"]
 

@@ -40,11 +40,20 @@ def test_clickhouse_reads_and_reports_what_it_read(clickhouse_server):
     client.close()
 
 
-@pytest.mark.parametrize("sql", [
-    "INSERT INTO t VALUES (1)", "DROP TABLE events", "ALTER TABLE x DELETE WHERE 1", "OPTIMIZE TABLE x",
-    "SYSTEM FLUSH LOGS", "SELECT * FROM posthog.kafka_events_json", "SELECT 1 FROM kafka_events_dead_letter_queue",
-    "SELECT 1 FROM events JOIN `posthog`.`kafka_x` USING (id)", "-- a comment first\nINSERT INTO t VALUES (1)",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO t VALUES (1)",
+        "DROP TABLE events",
+        "ALTER TABLE x DELETE WHERE 1",
+        "OPTIMIZE TABLE x",
+        "SYSTEM FLUSH LOGS",
+        "SELECT * FROM posthog.kafka_events_json",
+        "SELECT 1 FROM kafka_events_dead_letter_queue",
+        "SELECT 1 FROM events JOIN `posthog`.`kafka_x` USING (id)",
+        "-- a comment first\nINSERT INTO t VALUES (1)",
+    ],
+)
 def test_clickhouse_refuses_anything_but_a_plain_read(clickhouse_server, sql):
     with pytest.raises(ConnectorError) as err:
         ch(clickhouse_server.url).query(sql)
@@ -72,8 +81,9 @@ def test_clickhouse_session_is_readonly_on_the_server(clickhouse_server, monkeyp
 
 
 def test_clickhouse_read_budget_marks_the_result_partial(clickhouse_server):
-    result = ch(clickhouse_server.url).query("SELECT count() AS c FROM (SELECT number FROM system.numbers LIMIT 10000000)",
-                                             max_rows_to_read=100_000)
+    result = ch(clickhouse_server.url).query(
+        "SELECT count() AS c FROM (SELECT number FROM system.numbers LIMIT 10000000)", max_rows_to_read=100_000
+    )
     assert result.partial and "budget 100,000" in result.partial_reason
     assert result.scalar() < 10_000_000
 

@@ -43,7 +43,10 @@ def test_missing_checks_dir_is_a_usage_error(tmp_path):
 
 def test_selection_by_id_prefix_and_tag():
     registry = discover([EXTRA])
-    ids = lambda only, skip=(): [c.id for c in select(registry, list(only), list(skip))[0]]  # noqa: E731
+
+    def ids(only, skip=()):
+        return [c.id for c in select(registry, list(only), list(skip))[0]]
+
     assert ids(["example.a"]) == ["example.a"]
     assert ids(["example"]) == ["example.a", "example.b", "example.c", "example.d", "example.needs_clickhouse"]
     assert ids(["special"]) == ["example.c"]
@@ -75,13 +78,16 @@ def test_options_are_validated_against_each_checks_declaration():
         resolve_options(registry, {"example.a": {"sleep": "soon"}})
 
 
-@pytest.mark.parametrize("modes, exit_code, overall", [
-    ({"a": "ok", "b": "ok"}, 0, "ok"),
-    ({"a": "ok", "b": "skip"}, 0, "ok"),
-    ({"a": "ok", "b": "warn"}, 1, "warn"),
-    ({"a": "warn", "b": "error"}, 3, "error"),
-    ({"a": "error", "b": "fail"}, 2, "fail"),
-])
+@pytest.mark.parametrize(
+    "modes, exit_code, overall",
+    [
+        ({"a": "ok", "b": "ok"}, 0, "ok"),
+        ({"a": "ok", "b": "skip"}, 0, "ok"),
+        ({"a": "ok", "b": "warn"}, 1, "warn"),
+        ({"a": "warn", "b": "error"}, 3, "error"),
+        ({"a": "error", "b": "fail"}, 2, "fail"),
+    ],
+)
 def test_exit_codes_follow_the_worst_status(doctor, modes, exit_code, overall):
     opts = [f"-Oexample.{k}.mode={v}" for k, v in modes.items()]
     result = doctor("run", *target(), "--checks-dir", str(EXTRA), "--only", "example.a", "--only", "example.b", *opts)
@@ -114,8 +120,17 @@ def test_a_hanging_check_costs_its_own_deadline_not_the_run(doctor):
 
 def test_the_run_deadline_stops_everything_left(doctor):
     started = time.monotonic()
-    result = doctor("run", *target(), *SCRIPTED, "--timeout", "1.5", "--concurrency", "1",
-                    "-Oexample.a.mode=hang", "-Oexample.b.mode=hang")
+    result = doctor(
+        "run",
+        *target(),
+        *SCRIPTED,
+        "--timeout",
+        "1.5",
+        "--concurrency",
+        "1",
+        "-Oexample.a.mode=hang",
+        "-Oexample.b.mode=hang",
+    )
     elapsed = time.monotonic() - started
     checks = {c["id"]: c for c in result.report["checks"]}
     assert checks["example.a"]["timed_out"] and "--timeout of 1.5 s" in checks["example.a"]["summary"]
@@ -137,8 +152,16 @@ def test_a_check_needing_a_down_component_is_skipped_with_the_reason(doctor, tmp
     from tests.http_server import closed_port
 
     port = closed_port()
-    result = doctor("run", *target(clickhouse=f"clickhouse://127.0.0.1:{port}/posthog"), "--checks-dir", str(EXTRA),
-                    "--only", "example.needs_clickhouse", "--only", "clickhouse.connection")
+    result = doctor(
+        "run",
+        *target(clickhouse=f"clickhouse://127.0.0.1:{port}/posthog"),
+        "--checks-dir",
+        str(EXTRA),
+        "--only",
+        "example.needs_clickhouse",
+        "--only",
+        "clickhouse.connection",
+    )
     skipped = result.check("example.needs_clickhouse")
     assert skipped["status"] == "skipped"
     assert skipped["summary"].startswith("ClickHouse unavailable: connection refused")

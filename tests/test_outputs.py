@@ -10,9 +10,9 @@ from importlib.resources import files
 from pathlib import Path
 
 import jsonschema
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 from markdown_it import MarkdownIt
 
 from posthog_doctor.model import SCHEMA_VERSION, Report
@@ -49,8 +49,9 @@ def run_scripted(doctor, *extra):
 
 
 def test_json_report_validates_against_the_published_schema(doctor):
-    result = run_scripted(doctor, "-Oexample.a.mode=warn", "-Oexample.b.mode=fail", "-Oexample.c.mode=error",
-                          "-Oexample.d.mode=skip")
+    result = run_scripted(
+        doctor, "-Oexample.a.mode=warn", "-Oexample.b.mode=fail", "-Oexample.c.mode=error", "-Oexample.d.mode=skip"
+    )
     report = result.report
     jsonschema.validate(report, SCHEMA)
     assert report["schema_version"] == SCHEMA_VERSION and report["tool"]["name"] == "posthog-doctor"
@@ -106,10 +107,19 @@ def test_html_is_self_contained(doctor):
 def test_passwords_and_tokens_never_reach_any_output(doctor, fake_http):
     secret, token, other = "Sup3rSecretPassw0rd", "phx_" + "a1B2c3D4" * 5, "phx_" + "Zz9" * 10
     fake_http.route("/_health", {"status": "ok", "checks": {}})
-    result = doctor("run", *target(plugin_server=fake_http.url,
-                                   clickhouse=f"clickhouse://admin:{secret}@127.0.0.1:1/posthog"),
-                    "--api-key", token, "--checks-dir", str(EXTRA), "--only", "connection", "--only", "example.a",
-                    f"-Oexample.a.text=leaked {secret} and {token} and postgres://u:{secret}x@h/db {other}")
+    result = doctor(
+        "run",
+        *target(plugin_server=fake_http.url, clickhouse=f"clickhouse://admin:{secret}@127.0.0.1:1/posthog"),
+        "--api-key",
+        token,
+        "--checks-dir",
+        str(EXTRA),
+        "--only",
+        "connection",
+        "--only",
+        "example.a",
+        f"-Oexample.a.text=leaked {secret} and {token} and postgres://u:{secret}x@h/db {other}",
+    )
     everything = result.stdout + result.stderr + "".join(result.text(f) for f in ("json", "md", "html"))
     assert secret not in everything and token not in everything and other not in everything
     assert result.check("example.a")["summary"] == "all good leaked *** and *** and postgres://u:***@h/db phx_***"
@@ -130,17 +140,34 @@ _cells = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=
 
 
 @settings(max_examples=60, deadline=None)
-@given(summary=_any_text, title=_any_text, rows=st.lists(st.lists(_cells, min_size=2, max_size=2), max_size=5),
-       text=_any_text, label=_any_text, ticket=_any_text, link=_any_text)
+@given(
+    summary=_any_text,
+    title=_any_text,
+    rows=st.lists(st.lists(_cells, min_size=2, max_size=2), max_size=5),
+    text=_any_text,
+    label=_any_text,
+    ticket=_any_text,
+    link=_any_text,
+)
 def test_fuzz_rendering_never_breaks(summary, title, rows, text, label, ticket, link):
     from posthog_doctor.model import Advice, CheckResult, Point, Series, Status, Table, Text
     from posthog_doctor.render import render
 
-    check = CheckResult("fuzz.check", title or "t", Status.FAIL, summary or "s", category="Bug",
-                        evidence=[Table(title, ["a", "b"], rows), Text(title, text), Series(title, [Point(label, 1)])],
-                        advice=[Advice(text, commands=[text], links=[link])])
-    report = Report(tool={"name": "posthog-doctor", "version": "t"}, generated_at="2026-01-01T00:00:00Z",
-                    target={"ticket": ticket}, checks=[check])
+    check = CheckResult(
+        "fuzz.check",
+        title or "t",
+        Status.FAIL,
+        summary or "s",
+        category="Bug",
+        evidence=[Table(title, ["a", "b"], rows), Text(title, text), Series(title, [Point(label, 1)])],
+        advice=[Advice(text, commands=[text], links=[link])],
+    )
+    report = Report(
+        tool={"name": "posthog-doctor", "version": "t"},
+        generated_at="2026-01-01T00:00:00Z",
+        target={"ticket": ticket},
+        checks=[check],
+    )
     html = render(report, "html")
     found = parsed(html)
     assert "script" not in found.tags and found.tags.count("details") == found.ends.count("details")

@@ -20,8 +20,12 @@ def _leftovers() -> set[str]:
 def test_plain_install_carries_checks_and_templates(tmp_path):
     target = tmp_path / "site"
     before = _leftovers()
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                           "--target", str(target), str(ROOT)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert _leftovers() == before  # the install built in a scratch folder, not in the checkout
     package = target / "posthog_doctor"
@@ -37,16 +41,26 @@ def test_plain_install_carries_checks_and_templates(tmp_path):
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(target)  # ahead of the editable checkout, so this is the installed copy
-    code = "import posthog_doctor, sys; print(posthog_doctor.__file__); sys.argv=['posthog-doctor','checks']; " \
-           "from posthog_doctor.cli import main; sys.exit(main())"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60)
+    code = (
+        "import posthog_doctor, sys; print(posthog_doctor.__file__); sys.argv=['posthog-doctor','checks']; "
+        "from posthog_doctor.cli import main; sys.exit(main())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[0].startswith(str(target))
     assert "clickhouse.connection" in run.stdout and "host.resources" in run.stdout
 
     out = elsewhere / "out"
-    run = subprocess.run([sys.executable, "-c", code.replace("'checks'", "'run','--only','host','--quiet','--output','out'")],
-                         capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", code.replace("'checks'", "'run','--only','host','--quiet','--output','out'")],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=60,
+    )
     assert run.returncode in (0, 1, 2), run.stderr
     assert (out / "report.html").is_file() and "<svg" not in (out / "report.md").read_text()
 
@@ -54,8 +68,11 @@ def test_plain_install_carries_checks_and_templates(tmp_path):
 def test_dockerfile_describes_a_small_non_root_image_that_runs_the_doctor():
     """The image definition, read (there is no container engine here to build it; hadolint lints it below)."""
     text = (ROOT / "Dockerfile").read_text()
-    instructions = [line.split(None, 1) for line in text.splitlines() if line.strip() and not line.startswith("#")
-                    and not line.startswith(" ")]
+    instructions = [
+        line.split(None, 1)
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#") and not line.startswith(" ")
+    ]
     from_lines = [rest for op, rest in instructions if op == "FROM"]
     assert from_lines and re.match(r"python:3\.1[1-9]-slim", from_lines[0])
     users = [rest.strip() for op, rest in instructions if op == "USER"]
@@ -70,7 +87,9 @@ def test_dockerfile_describes_a_small_non_root_image_that_runs_the_doctor():
 
 def test_dockerfile_passes_hadolint():
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
-    done = subprocess.run([hadolint, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [hadolint, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

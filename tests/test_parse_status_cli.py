@@ -10,13 +10,19 @@ import pytest
 from tests.conftest import run_process
 from tests.service_support import STATUS_FIXTURES
 
-DEGRADED = ["api_new_degraded.json", "paste_new_degraded_chrome.txt", "paste_new_degraded_firefox.txt",
-            "paste_new_degraded_slack.txt", "paste_new_degraded_markdown.md"]
+DEGRADED = [
+    "api_new_degraded.json",
+    "paste_new_degraded_chrome.txt",
+    "paste_new_degraded_firefox.txt",
+    "paste_new_degraded_slack.txt",
+    "paste_new_degraded_markdown.md",
+]
 
 
 @pytest.fixture
 def no_network(monkeypatch):
     """parse-status must not connect anywhere: any attempt fails the test."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("parse-status tried to open a network connection")
 
@@ -49,12 +55,19 @@ def test_the_api_response_and_every_paste_of_the_same_state_give_the_same_findin
     assert codes == {2}
     reference = findings["api_new_degraded.json"]
     assert [(f["key"], f["status"]) for f in reference if f["status"] != "ok"] == [
-        ("plugin_server_alive", "fail"), ("dead_letter_queue_ratio_ok", "fail"), ("object_storage_healthy", "fail"),
-        ("last_event_ingested", "warn"), ("clickhouse_disk_0", "fail"), ("redis_memory", "warn")]
+        ("plugin_server_alive", "fail"),
+        ("dead_letter_queue_ratio_ok", "fail"),
+        ("object_storage_healthy", "fail"),
+        ("last_event_ingested", "warn"),
+        ("clickhouse_disk_0", "fail"),
+        ("redis_memory", "warn"),
+    ]
     for name, found in findings.items():
         assert found == reference, name
     # The same headline after the source; summaries are clipped at a fixed length, so compare what both kept.
-    said = {name: status_check(data)["summary"].split(" — ", 1)[1].split("… [+")[0] for name, (_, data) in outputs.items()}
+    said = {
+        name: status_check(data)["summary"].split(" — ", 1)[1].split("… [+")[0] for name, (_, data) in outputs.items()
+    }
     paste, api = said["paste_new_degraded_chrome.txt"], said["api_new_degraded.json"]
     assert len(paste) > 200 and (paste.startswith(api) or api.startswith(paste))
 
@@ -85,8 +98,15 @@ def test_markdown_output_leads_with_the_verdict_and_the_advice(doctor, no_networ
     assert "| plugin\\_server\\_alive | Plugin server alive | no |" in result.stdout
 
 
-@pytest.mark.parametrize("name, code", [("api_old_clickhouse.json", 0), ("api_old_postgres.json", 1),
-                                        ("paste_old_postgres.md", 1), ("paste_garbled.txt", 2)])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("api_old_clickhouse.json", 0),
+        ("api_old_postgres.json", 1),
+        ("paste_old_postgres.md", 1),
+        ("paste_garbled.txt", 2),
+    ],
+)
 def test_exit_code_follows_the_worst_finding(doctor, no_network, name, code):
     assert doctor("parse-status", str(STATUS_FIXTURES / name)).code == code
 
@@ -96,17 +116,20 @@ def test_partial_paste_is_flagged_in_both_formats(doctor, no_network):
     _, data = parse_json(doctor, path)
     check = status_check(data)
     assert check["partial"] and evidence(check, "What could not be read")["text"].startswith(
-        "4 line(s) were not understood")
+        "4 line(s) were not understood"
+    )
     markdown = doctor("parse-status", str(path)).stdout
     assert "4 line(s) were not understood" in markdown
 
 
 def test_secrets_in_a_paste_are_redacted(doctor, tmp_path, no_network):
     path = tmp_path / "status.txt"
-    path.write_text("Plugin server alive\tYes\n"
-                    "Site URL\thttps://admin:hunter2-Secret-77@posthog.example.com\n"
-                    "Personal API key\tphx_abcdefghijklmnopqrstuvwxyz012345\n"
-                    "Admin e-mail\tjane.doe@example.com\n")
+    path.write_text(
+        "Plugin server alive\tYes\n"
+        "Site URL\thttps://admin:hunter2-Secret-77@posthog.example.com\n"
+        "Personal API key\tphx_abcdefghijklmnopqrstuvwxyz012345\n"
+        "Admin e-mail\tjane.doe@example.com\n"
+    )
     for fmt in ("json", "md"):
         out = doctor("parse-status", str(path), "--format", fmt).stdout
         assert "hunter2-Secret-77" not in out and "phx_abcdefghijklmnopqrstuvwxyz012345" not in out, fmt
@@ -117,7 +140,8 @@ def test_unreadable_file_is_one_line_and_exit_4(doctor, tmp_path):
     result = doctor("parse-status", str(tmp_path / "missing.txt"))
     assert result.code == 4 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        f"posthog-doctor: error: cannot read {tmp_path / 'missing.txt'}: No such file or directory"]
+        f"posthog-doctor: error: cannot read {tmp_path / 'missing.txt'}: No such file or directory"
+    ]
 
 
 def test_file_with_no_rows_exits_3(doctor, tmp_path):

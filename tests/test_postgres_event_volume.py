@@ -66,8 +66,17 @@ def series(check, title):
 
 def test_past_the_hard_limit_the_verdict_is_move_to_clickhouse_with_numbers_and_steps(busy, doctor, fake_http):
     fake_http.route("/_livez", {"http": True})
-    fake_http.route("/_preflight/", {"django": True, "db": True, "realm": "hosted", "is_clickhouse_enabled": False,
-                                     "db_backend": "postgres", "posthog_version": "1.28.0"})
+    fake_http.route(
+        "/_preflight/",
+        {
+            "django": True,
+            "db": True,
+            "realm": "hosted",
+            "is_clickhouse_enabled": False,
+            "db_backend": "postgres",
+            "posthog_version": "1.28.0",
+        },
+    )
     check = run_volume(doctor, busy, posthog_api=fake_http.url)
 
     assert check["status"] == "fail"
@@ -94,8 +103,14 @@ def test_thresholds_are_data_the_config_file_and_flags_override(busy, doctor, tm
     config = tmp_path / "doctor.yaml"
     config.write_text("checks:\n  postgres.event_volume: {limit_events_per_month: 8000000}\n")
     assert run_volume(doctor, busy, "--config", str(config))["status"] == "warn"
-    relaxed = run_volume(doctor, busy, "-O", "postgres.event_volume.struggle_events_per_month=7000000",
-                         "-O", "postgres.event_volume.limit_events_per_month=9000000")
+    relaxed = run_volume(
+        doctor,
+        busy,
+        "-O",
+        "postgres.event_volume.struggle_events_per_month=7000000",
+        "-O",
+        "postgres.event_volume.limit_events_per_month=9000000",
+    )
     assert relaxed["status"] == "ok" and "below the 7M/month" in relaxed["summary"]
 
 
@@ -180,8 +195,14 @@ def test_without_a_posthog_event_table_the_check_is_skipped(postgres_server, doc
 def test_explain_shows_every_postgres_statement_and_none_counts_events(doctor, capsys):
     result = doctor("explain", "--only", "postgres", *target(postgres="postgres://posthog@db:5432/posthog"))
     assert result.code == 0
-    for text in ("EXPLAIN (FORMAT JSON)", "pg_total_relation_size", "n_mod_since_analyze", "django_migrations",
-                 "pg_stat_activity", "pg_replication_slots"):
+    for text in (
+        "EXPLAIN (FORMAT JSON)",
+        "pg_total_relation_size",
+        "n_mod_since_analyze",
+        "django_migrations",
+        "pg_stat_activity",
+        "pg_replication_slots",
+    ):
         assert text in result.stdout
     statements = re.split(r"\n      postgres query ", result.stdout)
     assert not [s for s in statements if "FROM posthog_event" in s and "count(" in s.lower()]

@@ -30,8 +30,11 @@ def evidence(check, title):
 def test_a_healthy_posthog_database(posthog_db, doctor):
     check = run(doctor, posthog_db)
     assert check["status"] == "ok", check["summary"]
-    assert re.match(r"Postgres \d+\.\d+, database phd_postgres_live [\d.]+ (KiB|MiB), \d+ of 100 connections, latest "
-                    r"PostHog migration 0171_cohort_description$", check["summary"])
+    assert re.match(
+        r"Postgres \d+\.\d+, database phd_postgres_live [\d.]+ (KiB|MiB), \d+ of 100 connections, latest "
+        r"PostHog migration 0171_cohort_description$",
+        check["summary"],
+    )
     migrations = {row[0]: row for row in evidence(check, "Django migrations")["rows"]}
     assert migrations["posthog"][1:3] == [3, "0171_cohort_description"] and "ee" in migrations
     assert {i["key"]: i["value"] for i in evidence(check, "Replication")["items"]}["role"] == "primary"
@@ -41,8 +44,12 @@ def test_long_and_idle_transactions_are_found_and_their_queries_masked(posthog_d
     with psycopg.connect(posthog_db.url, application_name="posthog-web") as held:
         held.execute("SELECT txid_current()")  # a transaction with an id, left idle: psycopg does not commit
         time.sleep(1.2)
-        flags = ("-O", "postgres.health.long_transaction_minutes=0.01",
-                 "-O", "postgres.health.idle_in_transaction_minutes=0.01")
+        flags = (
+            "-O",
+            "postgres.health.long_transaction_minutes=0.01",
+            "-O",
+            "postgres.health.idle_in_transaction_minutes=0.01",
+        )
         check = run(doctor, posthog_db, *flags)
         revealed = run(doctor, posthog_db, *flags, "--include-payloads")
     assert check["status"] == "warn"
@@ -67,17 +74,18 @@ def test_a_database_without_posthog_migrations_is_questioned(postgres_server, do
     other = deployment(postgres_server, "phd_not_posthog", events_table=False, related=False, migrations=False)
     check = run(doctor, other)
     assert check["status"] == "warn"
-    assert check["summary"] == ("database phd_not_posthog has no PostHog migrations (no django_migrations table): "
-                                "is this PostHog's database?")
+    assert check["summary"] == (
+        "database phd_not_posthog has no PostHog migrations (no django_migrations table): is this PostHog's database?"
+    )
     assert run(doctor, bare)["status"] == "ok"
 
 
 def test_an_unreadable_migrations_table_is_reported_not_judged(postgres_server, doctor):
-    locked = deployment(postgres_server, "phd_locked_migrations", events_table=False, related=False,
-                        migrations=False)
+    locked = deployment(postgres_server, "phd_locked_migrations", events_table=False, related=False, migrations=False)
     with psycopg.connect(locked.admin_url, autocommit=True) as admin:
-        admin.execute("CREATE TABLE IF NOT EXISTS django_migrations (id serial, app text, name text, "
-                      "applied timestamptz)")  # owned by the superuser; PostHog's role gets no grant
+        admin.execute(
+            "CREATE TABLE IF NOT EXISTS django_migrations (id serial, app text, name text, applied timestamptz)"
+        )  # owned by the superuser; PostHog's role gets no grant
     check = run(doctor, locked)
     assert check["status"] == "ok"
     assert evidence(check, "Django migrations")["note"].startswith("django_migrations not readable:")

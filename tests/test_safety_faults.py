@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import COMPONENT_FLAGS, run_process
 from tests.http_server import FakeServer, SilentServer, closed_port
-from tests.safety_support import DLQ_WINDOW, fresh_heartbeats, posthog  # noqa: F401 - posthog: the deployment
+from tests.safety_support import DLQ_WINDOW, fresh_heartbeats
 from tests.servers import CH_PASSWORD, PG_PASSWORD, REDIS_PASSWORD, self_signed_certificate, start_redis
 from tests.service_support import CELERY_HEARTBEAT_KEY, PING_KEY, seed_redis
 
@@ -70,7 +70,7 @@ def assert_unaffected_still_run(outcome: Outcome, *check_ids: str) -> None:
         assert outcome.status(check_id) in ("ok", "warn"), (check_id, outcome.check(check_id)["summary"])
 
 
-def test_the_healthy_baseline(posthog, tmp_path):  # noqa: F811
+def test_the_healthy_baseline(posthog, tmp_path):
     """Without a fault every check passes or does not apply, so each fault below shows as itself."""
     outcome = run_with(posthog.flags, tmp_path)
     statuses = {c["id"]: c["status"] for c in outcome.report["checks"]}
@@ -81,11 +81,17 @@ def test_the_healthy_baseline(posthog, tmp_path):  # noqa: F811
 # --- every component at once ---
 
 
-def test_every_component_refused(posthog, tmp_path):  # noqa: F811
-    urls = {c: u.replace("{p}", str(closed_port())) for c, u in (
-        ("clickhouse", "clickhouse://127.0.0.1:{p}/posthog"), ("postgres", "postgres://u:p@127.0.0.1:{p}/posthog"),
-        ("redis", "redis://127.0.0.1:{p}/0"), ("posthog_api", "http://127.0.0.1:{p}"),
-        ("plugin_server", "http://127.0.0.1:{p}"))}
+def test_every_component_refused(posthog, tmp_path):
+    urls = {
+        c: u.replace("{p}", str(closed_port()))
+        for c, u in (
+            ("clickhouse", "clickhouse://127.0.0.1:{p}/posthog"),
+            ("postgres", "postgres://u:p@127.0.0.1:{p}/posthog"),
+            ("redis", "redis://127.0.0.1:{p}/0"),
+            ("posthog_api", "http://127.0.0.1:{p}"),
+            ("plugin_server", "http://127.0.0.1:{p}"),
+        )
+    }
     outcome = run_with(replace(posthog.flags, **urls), tmp_path)
     assert outcome.code == 2
     for component in ("clickhouse", "postgres", "redis", "posthog", "plugin_server"):
@@ -97,23 +103,37 @@ def test_every_component_refused(posthog, tmp_path):  # noqa: F811
     assert_unaffected_still_run(outcome)
 
 
-def test_unresolvable_hosts(posthog, tmp_path):  # noqa: F811
+def test_unresolvable_hosts(posthog, tmp_path):
     host = "doctor-fault-test.invalid"
-    outcome = run_with(replace(posthog.flags, clickhouse=f"clickhouse://{host}:9000/posthog",
-                               postgres=f"postgres://u:p@{host}:5432/posthog", redis=f"redis://{host}:6379/0"), tmp_path)
+    outcome = run_with(
+        replace(
+            posthog.flags,
+            clickhouse=f"clickhouse://{host}:9000/posthog",
+            postgres=f"postgres://u:p@{host}:5432/posthog",
+            redis=f"redis://{host}:6379/0",
+        ),
+        tmp_path,
+    )
     assert outcome.code == 2
     for component in ("clickhouse", "postgres", "redis"):
         assert "cannot resolve the host" in outcome.check(f"{component}.connection")["summary"]
     assert_unaffected_still_run(outcome, "posthog.connection", "plugin_server.health", "posthog.preflight")
 
 
-def test_silent_servers_cost_their_deadline_not_the_run(posthog, tmp_path):  # noqa: F811
+def test_silent_servers_cost_their_deadline_not_the_run(posthog, tmp_path):
     silent = SilentServer()
     try:
         address = f"127.0.0.1:{silent.port}"
-        outcome = run_with(replace(posthog.flags, clickhouse=f"clickhouse://{address}/posthog",
-                                   postgres=f"postgres://u:p@{address}/posthog", redis=f"redis://{address}/0",
-                                   plugin_server=f"http://{address}"), tmp_path)
+        outcome = run_with(
+            replace(
+                posthog.flags,
+                clickhouse=f"clickhouse://{address}/posthog",
+                postgres=f"postgres://u:p@{address}/posthog",
+                redis=f"redis://{address}/0",
+                plugin_server=f"http://{address}",
+            ),
+            tmp_path,
+        )
     finally:
         silent.close()
     assert outcome.code == 2
@@ -126,7 +146,7 @@ def test_silent_servers_cost_their_deadline_not_the_run(posthog, tmp_path):  # n
 # --- one fault at a time ---
 
 
-def test_slow_web_app_answers_after_the_deadline(posthog, tmp_path):  # noqa: F811
+def test_slow_web_app_answers_after_the_deadline(posthog, tmp_path):
     slow = FakeServer()
     try:
         slow.route("/_livez", {"http": True})
@@ -142,13 +162,15 @@ def test_slow_web_app_answers_after_the_deadline(posthog, tmp_path):  # noqa: F8
     assert_unaffected_still_run(outcome, "clickhouse.connection", "postgres.connection", "plugin_server.health")
 
 
-def test_wrong_passwords(posthog, tmp_path):  # noqa: F811
+def test_wrong_passwords(posthog, tmp_path):
     locked = start_redis(password=REDIS_PASSWORD)
     try:
-        flags = replace(posthog.flags,
-                        clickhouse=_flag(posthog.flags, "clickhouse").replace(CH_PASSWORD, "wrong-pass-1"),
-                        postgres=_flag(posthog.flags, "postgres").replace(PG_PASSWORD, "wrong-pass-2"),
-                        redis=locked.url.replace(REDIS_PASSWORD, "wrong-pass-3"))
+        flags = replace(
+            posthog.flags,
+            clickhouse=_flag(posthog.flags, "clickhouse").replace(CH_PASSWORD, "wrong-pass-1"),
+            postgres=_flag(posthog.flags, "postgres").replace(PG_PASSWORD, "wrong-pass-2"),
+            redis=locked.url.replace(REDIS_PASSWORD, "wrong-pass-3"),
+        )
         outcome = run_with(flags, tmp_path)
     finally:
         locked.stop()
@@ -161,12 +183,14 @@ def test_wrong_passwords(posthog, tmp_path):  # noqa: F811
     assert_unaffected_still_run(outcome, "posthog.preflight", "plugin_server.health")
 
 
-def test_tls_expected_but_the_servers_speak_plain(posthog, tmp_path):  # noqa: F811
-    flags = replace(posthog.flags,
-                    clickhouse=_flag(posthog.flags, "clickhouse") + "?secure=true",
-                    postgres=_flag(posthog.flags, "postgres") + "?sslmode=require",
-                    redis=_flag(posthog.flags, "redis").replace("redis://", "rediss://"),
-                    posthog_api=_flag(posthog.flags, "posthog_api").replace("http://", "https://"))
+def test_tls_expected_but_the_servers_speak_plain(posthog, tmp_path):
+    flags = replace(
+        posthog.flags,
+        clickhouse=_flag(posthog.flags, "clickhouse") + "?secure=true",
+        postgres=_flag(posthog.flags, "postgres") + "?sslmode=require",
+        redis=_flag(posthog.flags, "redis").replace("redis://", "rediss://"),
+        posthog_api=_flag(posthog.flags, "posthog_api").replace("http://", "https://"),
+    )
     outcome = run_with(flags, tmp_path)
     assert outcome.code == 2
     for component in ("clickhouse", "postgres", "redis", "posthog"):
@@ -176,15 +200,18 @@ def test_tls_expected_but_the_servers_speak_plain(posthog, tmp_path):  # noqa: F
     assert_unaffected_still_run(outcome, "plugin_server.health")
 
 
-def test_plain_clients_meeting_tls_servers(posthog, tmp_path):  # noqa: F811
+def test_plain_clients_meeting_tls_servers(posthog, tmp_path):
     tls_redis = start_redis(tls=True)
     folder = tmp_path / "cert"
     folder.mkdir()
     tls_web = FakeServer(tls_certificate=self_signed_certificate(folder))
     tls_web.route("/_livez", {"http": True})
     try:
-        flags = replace(posthog.flags, redis=tls_redis.url.replace("rediss://", "redis://"),
-                        posthog_api=tls_web.url.replace("https://", "http://"))
+        flags = replace(
+            posthog.flags,
+            redis=tls_redis.url.replace("rediss://", "redis://"),
+            posthog_api=tls_web.url.replace("https://", "http://"),
+        )
         outcome = run_with(flags, tmp_path)
     finally:
         tls_redis.stop()
@@ -196,9 +223,12 @@ def test_plain_clients_meeting_tls_servers(posthog, tmp_path):  # noqa: F811
     assert_unaffected_still_run(outcome, "clickhouse.connection", "plugin_server.health")
 
 
-def test_missing_databases(posthog, tmp_path):  # noqa: F811
-    flags = replace(posthog.flags, clickhouse=_flag(posthog.flags, "clickhouse").rsplit("/", 1)[0] + "/no_such_db",
-                    postgres=_flag(posthog.flags, "postgres").rsplit("/", 1)[0] + "/no_such_db")
+def test_missing_databases(posthog, tmp_path):
+    flags = replace(
+        posthog.flags,
+        clickhouse=_flag(posthog.flags, "clickhouse").rsplit("/", 1)[0] + "/no_such_db",
+        postgres=_flag(posthog.flags, "postgres").rsplit("/", 1)[0] + "/no_such_db",
+    )
     outcome = run_with(flags, tmp_path)
     assert outcome.code == 2
     for component in ("clickhouse", "postgres"):
@@ -207,7 +237,7 @@ def test_missing_databases(posthog, tmp_path):  # noqa: F811
     assert_unaffected_still_run(outcome, "redis.connection", "plugin_server.health")
 
 
-def test_missing_tables(posthog, clickhouse_server, postgres_server, tmp_path):  # noqa: F811
+def test_missing_tables(posthog, clickhouse_server, postgres_server, tmp_path):
     from tests.clickhouse_support import server_deployment
     from tests.postgres_support import deployment
 
@@ -221,18 +251,23 @@ def test_missing_tables(posthog, clickhouse_server, postgres_server, tmp_path): 
         check = outcome.check(check_id)
         assert check["status"] == "skipped", check
     assert outcome.check("clickhouse.dead_letter_queue")["summary"].startswith(
-        "this PostHog has no events_dead_letter_queue table in database 'phd_empty'")
-    assert outcome.check("postgres.event_volume")["summary"] == \
-        "Postgres has no posthog_event table: this PostHog keeps no events in Postgres"
+        "this PostHog has no events_dead_letter_queue table in database 'phd_empty'"
+    )
+    assert (
+        outcome.check("postgres.event_volume")["summary"]
+        == "Postgres has no posthog_event table: this PostHog keeps no events in Postgres"
+    )
     assert_unaffected_still_run(outcome, "clickhouse.connection", "postgres.connection", "redis.connection")
 
 
-def test_permission_denied(posthog, clickhouse_server, postgres_server, tmp_path):  # noqa: F811
+def test_permission_denied(posthog, clickhouse_server, postgres_server, tmp_path):
     import psycopg
 
     with psycopg.connect(posthog.postgres.admin_url.replace("postgres://", "postgresql://"), autocommit=True) as admin:
-        admin.execute("DO $$ BEGIN CREATE ROLE doctor_limited LOGIN PASSWORD 'limited-pass-9'; "
-                      "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        admin.execute(
+            "DO $$ BEGIN CREATE ROLE doctor_limited LOGIN PASSWORD 'limited-pass-9'; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
         admin.execute("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM doctor_limited")
     pg = _flag(posthog.flags, "postgres")
     limited_pg = pg.replace(f"posthog:{PG_PASSWORD}@", "doctor_limited:limited-pass-9@")
@@ -247,7 +282,7 @@ def test_permission_denied(posthog, clickhouse_server, postgres_server, tmp_path
     assert_unaffected_still_run(outcome, "postgres.connection", "redis.connection", "plugin_server.health")
 
 
-def test_garbage_and_oversized_http_bodies(posthog, tmp_path):  # noqa: F811
+def test_garbage_and_oversized_http_bodies(posthog, tmp_path):
     bad = FakeServer()
     try:
         bad.route("/_livez", {"http": True})
@@ -265,22 +300,33 @@ def test_garbage_and_oversized_http_bodies(posthog, tmp_path):  # noqa: F811
     assert_unaffected_still_run(outcome, "clickhouse.connection", "postgres.connection")
 
 
-def test_redis_keys_of_the_wrong_type(posthog, redis_server, tmp_path):  # noqa: F811
-    url = seed_redis(redis_server, **{PING_KEY: ["not", "a", "timestamp"], CELERY_HEARTBEAT_KEY: ["a", "list"],
-                                      "celery": "a string, not a queue"})
+def test_redis_keys_of_the_wrong_type(posthog, redis_server, tmp_path):
+    url = seed_redis(
+        redis_server,
+        **{PING_KEY: ["not", "a", "timestamp"], CELERY_HEARTBEAT_KEY: ["a", "list"], "celery": "a string, not a queue"},
+    )
     try:
         outcome = run_with(replace(posthog.flags, redis=url), tmp_path)
     finally:
         seed_redis(redis_server)
     for check_id in ("plugin_server.heartbeat", "celery.workers"):
         check = outcome.check(check_id)
-        assert check["status"] in ("warn", "fail", "error") and ("list" in check["summary"] or "type" in check["summary"]), check
+        assert check["status"] in ("warn", "fail", "error") and (
+            "list" in check["summary"] or "type" in check["summary"]
+        ), check
     assert_unaffected_still_run(outcome, "redis.connection", "clickhouse.connection")
 
 
-def test_clickhouse_query_over_its_read_budget_is_marked_partial(posthog, tmp_path):  # noqa: F811
-    outcome = run_with(posthog.flags, tmp_path, "--only", "clickhouse.dead_letter_queue", "--set", f"clickhouse.dead_letter_queue.window={DLQ_WINDOW}",
-                       "-Oclickhouse.dead_letter_queue.max_rows_to_read=20")
+def test_clickhouse_query_over_its_read_budget_is_marked_partial(posthog, tmp_path):
+    outcome = run_with(
+        posthog.flags,
+        tmp_path,
+        "--only",
+        "clickhouse.dead_letter_queue",
+        "--set",
+        f"clickhouse.dead_letter_queue.window={DLQ_WINDOW}",
+        "-Oclickhouse.dead_letter_queue.max_rows_to_read=20",
+    )
     dlq = outcome.check("clickhouse.dead_letter_queue")
     assert dlq["partial"] is True and "at least" in dlq["summary"], dlq["summary"]
     assert "partial" in (outcome.folder / "report.md").read_text()

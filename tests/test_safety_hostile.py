@@ -11,7 +11,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from tests.conftest import CliResult, run_process
-from tests.safety_support import DLQ_WINDOW, HOSTILE_ERRORS, fresh_heartbeats, posthog  # noqa: F401
+from tests.safety_support import DLQ_WINDOW, HOSTILE_ERRORS, fresh_heartbeats
 
 PERSONAL = ("jane.doe@example.com", "203.0.113.7", "hunter2-in-payload", "Jane <b>Doe</b>", "Jane &lt;b&gt;Doe")
 PLANTED = 40 + sum(3 + i for i in range(len(HOSTILE_ERRORS))) + 2 + 2  # rows in the dead letter queue
@@ -39,11 +39,20 @@ def tags(html: str) -> Tags:
 
 
 @pytest.fixture(scope="module", params=["masked", "--include-payloads"])
-def hostile_run(request, posthog, redis_server, tmp_path_factory):  # noqa: F811
+def hostile_run(request, posthog, redis_server, tmp_path_factory):
     fresh_heartbeats(redis_server)
     out = tmp_path_factory.mktemp("hostile")
     extra = ["--include-payloads"] if request.param != "masked" else []
-    done = run_process("run", *posthog.flags, "--set", f"clickhouse.dead_letter_queue.window={DLQ_WINDOW}", "--output", str(out), "--quiet", *extra)
+    done = run_process(
+        "run",
+        *posthog.flags,
+        "--set",
+        f"clickhouse.dead_letter_queue.window={DLQ_WINDOW}",
+        "--output",
+        str(out),
+        "--quiet",
+        *extra,
+    )
     assert "Traceback" not in done.stderr
     return CliResult(done.returncode, done.stdout, done.stderr, out)
 

@@ -13,14 +13,13 @@ import pytest
 
 from posthog_doctor.connectors.base import strip_comments
 from tests.conftest import CliResult, run_process
-from tests.safety_support import posthog  # noqa: F401 - the module's deployment fixture
 
 READ = re.compile(r"^\(*\s*(SELECT|WITH|SHOW|EXPLAIN|DESCRIBE|EXISTS)\b", re.I)
 REDIS_READS = {"PING", "INFO", "GET", "STRLEN", "TTL", "TYPE", "EXISTS", "LLEN", "SELECT", "AUTH"}
 
 
 @pytest.fixture(scope="module")
-def full_run(posthog, clickhouse_server, postgres_server, redis_server, tmp_path_factory):  # noqa: F811
+def full_run(posthog, clickhouse_server, postgres_server, redis_server, tmp_path_factory):
     """Run every check once, recording Redis's MONITOR stream while it runs."""
     import redis
 
@@ -68,7 +67,8 @@ def test_clickhouse_saw_only_readonly_reads(full_run, clickhouse_server):
     rows = client.execute(
         "SELECT query_id, query, Settings.Values[indexOf(Settings.Names, 'readonly')] AS readonly, written_rows, type "
         "FROM system.query_log WHERE query_id LIKE %(prefix)s AND type != 1",  # 1 = start; then finish or error
-        {"prefix": f"posthog-doctor:{run_id}:%"})
+        {"prefix": f"posthog-doctor:{run_id}:%"},
+    )
     assert len(rows) >= 12, f"only {len(rows)} queries recorded"
     for query_id, query, readonly, written, kind in rows:
         assert READ.match(strip_comments(query)), (query_id, query[:200])
@@ -101,7 +101,7 @@ def test_redis_saw_only_read_commands(full_run):
     assert verbs <= REDIS_READS | {"MONITOR"}, verbs - REDIS_READS
 
 
-def test_http_saw_only_gets(full_run, posthog):  # noqa: F811
+def test_http_saw_only_gets(full_run, posthog):
     methods = {m for m, _, _ in posthog.http.requests}
     paths = {p for _, p, _ in posthog.http.requests}
     assert methods == {"GET"} and {"/_health", "/_preflight/", "/_ready"} <= paths

@@ -9,8 +9,7 @@ import pytest
 
 from tests.conftest import target
 from tests.http_server import closed_port
-from tests.service_support import (PING_KEY, PLUGIN_HEALTHY, VERSION_KEY, iso_ago, plugin_server, redis_url,
-                                   seed_redis)
+from tests.service_support import PING_KEY, PLUGIN_HEALTHY, VERSION_KEY, iso_ago, plugin_server, redis_url, seed_redis
 
 HEALTH = ["--only", "plugin_server.health"]
 HEARTBEAT = ["--only", "plugin_server.heartbeat"]
@@ -63,13 +62,17 @@ def test_oldest_plain_text_health_is_healthy(doctor, fake_http):
     assert check["status"] == "ok" and "older plain-text" in check["summary"]
 
 
-@pytest.mark.parametrize("status, body, ctype, status_word, words", [
-    (502, "<html><body>Bad Gateway</body></html>", "text/html", "fail", "HTTP 502 with a body that is not JSON"),
-    (200, "<html><title>Welcome to nginx</title></html>", "text/html", "warn", "is this URL the plugin server"),
-    (404, "", "text/plain", "warn", "there is no /_health at this address"),
-])
-def test_answers_that_are_not_the_plugin_servers_health_are_told_in_plain_words(doctor, fake_http, status, body,
-                                                                                 ctype, status_word, words):
+@pytest.mark.parametrize(
+    "status, body, ctype, status_word, words",
+    [
+        (502, "<html><body>Bad Gateway</body></html>", "text/html", "fail", "HTTP 502 with a body that is not JSON"),
+        (200, "<html><title>Welcome to nginx</title></html>", "text/html", "warn", "is this URL the plugin server"),
+        (404, "", "text/plain", "warn", "there is no /_health at this address"),
+    ],
+)
+def test_answers_that_are_not_the_plugin_servers_health_are_told_in_plain_words(
+    doctor, fake_http, status, body, ctype, status_word, words
+):
     fake_http.route("/_health", body, status=status, content_type=ctype)
     check = doctor("run", *target(plugin_server=fake_http.url), *HEALTH).check("plugin_server.health")
     assert check["status"] == status_word and words in check["summary"], check["summary"]
@@ -84,8 +87,7 @@ def test_refused_connection_means_the_plugin_server_is_not_running(doctor):
 
 
 def test_server_that_accepts_and_never_answers_is_reported_stuck(doctor, silent_server):
-    result = doctor("run", *target(plugin_server=f"http://127.0.0.1:{silent_server.port}"), *HEALTH,
-                    "--timeout", "9")
+    result = doctor("run", *target(plugin_server=f"http://127.0.0.1:{silent_server.port}"), *HEALTH, "--timeout", "9")
     check = result.check("plugin_server.health")
     assert check["status"] == "fail" and "does not answer: it is stuck or overloaded" in check["summary"]
     assert check["duration_ms"] < 5000  # the probe already waited; the check itself does not wait again
@@ -111,8 +113,9 @@ def test_fresh_heartbeat_is_alive_and_reports_its_age_and_version(doctor, redis_
     items = {i["key"]: i["value"] for i in check["evidence"][0]["items"]}
     # Written 4 s before planting; read at most `waited` later (the clock the test reads, not a guess).
     assert 4 - 0.5 <= items["age_seconds"] <= 4 + waited + 0.5 and 0 < items["ttl_seconds"] <= 60
-    said = re.match(r"plugin server 1\.47\.0 heartbeat is (\d+) s old \(alive means younger than 30 s\)$",
-                    check["summary"])
+    said = re.match(
+        r"plugin server 1\.47\.0 heartbeat is (\d+) s old \(alive means younger than 30 s\)$", check["summary"]
+    )
     assert said and abs(int(said.group(1)) - items["age_seconds"]) <= 1
 
 
@@ -126,8 +129,9 @@ def test_stale_heartbeat_fails_with_its_age(doctor, redis_server):
 
 def test_alive_threshold_is_an_option(doctor, redis_server):
     url = seed_redis(redis_server, **{PING_KEY: (iso_ago(45), 15)})
-    check = doctor("run", *target(redis=url), *HEARTBEAT, "--option", "plugin_server.heartbeat.alive_seconds=60") \
-        .check("plugin_server.heartbeat")
+    check = doctor("run", *target(redis=url), *HEARTBEAT, "--option", "plugin_server.heartbeat.alive_seconds=60").check(
+        "plugin_server.heartbeat"
+    )
     assert check["status"] == "ok" and "younger than 60 s" in check["summary"]
 
 
@@ -155,10 +159,13 @@ def test_missing_ping_when_the_plugin_server_cannot_be_asked_is_a_warning(doctor
     assert "--plugin-server-url" in check["advice"][0]["text"]
 
 
-@pytest.mark.parametrize("value, words", [
-    ("not-a-date", "not an ISO timestamp"),
-    ([b"a", b"b"], "holds a list, not the string PostHog writes"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("not-a-date", "not an ISO timestamp"),
+        ([b"a", b"b"], "holds a list, not the string PostHog writes"),
+    ],
+)
 def test_odd_ping_values_are_explained(doctor, redis_server, value, words):
     url = seed_redis(redis_server, **{PING_KEY: value})
     check = doctor("run", *target(redis=url), *HEARTBEAT).check("plugin_server.heartbeat")

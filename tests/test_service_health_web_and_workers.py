@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import target
-from tests.service_support import (CELERY_HEARTBEAT_KEY, PREFLIGHT_OK, PREFLIGHT_OLD, READYZ_OK, seed_redis, unix_ago,
-                                   web_app)
+from tests.service_support import (
+    CELERY_HEARTBEAT_KEY,
+    PREFLIGHT_OK,
+    PREFLIGHT_OLD,
+    READYZ_OK,
+    seed_redis,
+    unix_ago,
+    web_app,
+)
 
 PREFLIGHT = ["--only", "posthog.preflight"]
 READINESS = ["--only", "posthog.readiness"]
@@ -20,16 +27,19 @@ def test_preflight_all_services_up_reports_realm(doctor, fake_http):
     web_app(fake_http)
     check = doctor("run", *target(posthog_api=fake_http.url), *PREFLIGHT).check("posthog.preflight")
     assert check["status"] == "ok"
-    assert check["summary"] == ("Django sees every service up (django, db, redis, clickhouse, kafka, plugins, celery, "
-                                "object_storage) (realm hosted-clickhouse)")
+    assert check["summary"] == (
+        "Django sees every service up (django, db, redis, clickhouse, kafka, plugins, celery, "
+        "object_storage) (realm hosted-clickhouse)"
+    )
 
 
 def test_preflight_false_flags_name_the_services(doctor, fake_http):
     web_app(fake_http, preflight={**PREFLIGHT_OK, "plugins": False, "celery": False})
     check = doctor("run", *target(posthog_api=fake_http.url), *PREFLIGHT).check("posthog.preflight")
     assert check["status"] == "fail"
-    assert check["summary"].startswith("Django reports down: the plugin server (plugins: false), the Celery workers "
-                                       "(celery: false)")
+    assert check["summary"].startswith(
+        "Django reports down: the plugin server (plugins: false), the Celery workers (celery: false)"
+    )
     assert "CDP_API_URL" in check["advice"][0]["text"] and "celery.workers" in check["advice"][1]["text"]
 
 
@@ -76,7 +86,9 @@ def test_readyz_names_each_false_dependency(doctor, fake_http):
     web_app(fake_http, readyz={**READYZ_OK, "kafka_connected": False, "clickhouse": False})
     check = doctor("run", *target(posthog_api=fake_http.url), *READINESS).check("posthog.readiness")
     assert check["status"] == "fail"
-    assert check["summary"] == "not ready: ClickHouse (HTTP ping) (clickhouse), Kafka (kafka_connected) false in /_readyz"
+    assert (
+        check["summary"] == "not ready: ClickHouse (HTTP ping) (clickhouse), Kafka (kafka_connected) false in /_readyz"
+    )
     assert len(check["advice"]) == 2 and "KAFKA_HOSTS" in check["advice"][1]["text"]
 
 
@@ -92,8 +104,10 @@ def test_older_web_app_without_readyz_is_fine(doctor, fake_http):
 def test_workers_alive(doctor, redis_server):
     url = seed_redis(redis_server, **{CELERY_HEARTBEAT_KEY: unix_ago(7), "celery": ["task"] * 3})
     check = doctor("run", *target(redis=url), *WORKERS).check("celery.workers")
-    assert check["status"] == "ok" and check["summary"] in ("workers alive: heartbeat 7 s old, 3 tasks queued",
-                                                            "workers alive: heartbeat 8 s old, 3 tasks queued")
+    assert check["status"] == "ok" and check["summary"] in (
+        "workers alive: heartbeat 7 s old, 3 tasks queued",
+        "workers alive: heartbeat 8 s old, 3 tasks queued",
+    )
 
 
 def test_workers_offline_after_300_seconds(doctor, redis_server):
@@ -126,15 +140,19 @@ def test_deep_queue_with_live_workers_advises_scaling(doctor, redis_server, dept
 
 def test_queue_thresholds_are_options(doctor, redis_server):
     url = seed_redis(redis_server, **{CELERY_HEARTBEAT_KEY: unix_ago(2), "celery": ["t"] * 30})
-    check = doctor("run", *target(redis=url), *WORKERS, "--option", "celery.workers.queue_warn=10") \
-        .check("celery.workers")
+    check = doctor("run", *target(redis=url), *WORKERS, "--option", "celery.workers.queue_warn=10").check(
+        "celery.workers"
+    )
     assert check["status"] == "warn" and "more than 10)" in check["summary"]
 
 
-@pytest.mark.parametrize("keys, words", [
-    ({CELERY_HEARTBEAT_KEY: "yesterday"}, "holds 'yesterday', not a Unix time"),
-    ({CELERY_HEARTBEAT_KEY: ["1"]}, "holds a list, not the Unix time"),
-])
+@pytest.mark.parametrize(
+    "keys, words",
+    [
+        ({CELERY_HEARTBEAT_KEY: "yesterday"}, "holds 'yesterday', not a Unix time"),
+        ({CELERY_HEARTBEAT_KEY: ["1"]}, "holds a list, not the Unix time"),
+    ],
+)
 def test_odd_heartbeat_values_are_explained(doctor, redis_server, keys, words):
     check = doctor("run", *target(redis=seed_redis(redis_server, **keys)), *WORKERS).check("celery.workers")
     assert check["status"] == "fail" and words in check["summary"]

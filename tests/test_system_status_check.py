@@ -31,8 +31,10 @@ def test_live_page_with_an_api_key(doctor, fake_http):
     check = result.check("system_status")
     assert route.seen_auth == [f"Bearer {API_KEY}"]
     assert check["status"] == "fail" and result.code == 2
-    assert check["summary"].startswith("live System Status (/api/instance_status) — 4 failed, 2 warnings: the plugin "
-                                       "server is down: events are accepted but not ingested; 20% or more")
+    assert check["summary"].startswith(
+        "live System Status (/api/instance_status) — 4 failed, 2 warnings: the plugin "
+        "server is down: events are accepted but not ingested; 20% or more"
+    )
     found = next(e for e in check["evidence"] if e["title"] == "Findings")
     assert ["fail", "ClickHouse disk 0: 6.2 GiB free of 77.5 GiB (8%)"] in found["rows"]
     rows = next(e for e in check["evidence"] if e["title"] == "System Status rows")
@@ -44,41 +46,62 @@ def test_live_page_with_an_api_key(doctor, fake_http):
 def test_live_and_pasted_page_of_the_same_state_agree(doctor, fake_http, tmp_path):
     web_app(fake_http)
     fake_http.route("/api/instance_status", degraded_body())
-    live = doctor("run", *target(posthog_api=fake_http.url), "--api-key", API_KEY, *ONLY,
-                  output=tmp_path / "live").check("system_status")
-    pasted = doctor("run", *target(), "--status-file", str(STATUS_FIXTURES / "paste_new_degraded_chrome.txt"), *ONLY,
-                    output=tmp_path / "pasted").check("system_status")
+    live = doctor(
+        "run", *target(posthog_api=fake_http.url), "--api-key", API_KEY, *ONLY, output=tmp_path / "live"
+    ).check("system_status")
+    pasted = doctor(
+        "run",
+        *target(),
+        "--status-file",
+        str(STATUS_FIXTURES / "paste_new_degraded_chrome.txt"),
+        *ONLY,
+        output=tmp_path / "pasted",
+    ).check("system_status")
     assert pasted["status"] == live["status"] == "fail"
     findings = [next(e for e in c["evidence"] if e["title"] == "Findings")["rows"] for c in (live, pasted)]
     assert findings[0] == findings[1]
-    assert pasted["summary"].startswith("file paste_new_degraded_chrome.txt (a pasted page) — 4 failed, 2 warnings: "
-                                        "the plugin server is down")
+    assert pasted["summary"].startswith(
+        "file paste_new_degraded_chrome.txt (a pasted page) — 4 failed, 2 warnings: the plugin server is down"
+    )
 
 
 def test_status_file_wins_over_the_live_page(doctor, fake_http):
     web_app(fake_http)
     route = fake_http.route("/api/instance_status", degraded_body())
-    check = doctor("run", *target(posthog_api=fake_http.url), "--api-key", API_KEY, *ONLY, "--status-file",
-                   str(STATUS_FIXTURES / "api_old_clickhouse.json")).check("system_status")
+    check = doctor(
+        "run",
+        *target(posthog_api=fake_http.url),
+        "--api-key",
+        API_KEY,
+        *ONLY,
+        "--status-file",
+        str(STATUS_FIXTURES / "api_old_clickhouse.json"),
+    ).check("system_status")
     assert route.hits == 0 and check["status"] == "ok"
-    assert check["summary"] == ("file api_old_clickhouse.json (a saved API response) — every service System Status "
-                                "reports is healthy (22 rows)")
+    assert check["summary"] == (
+        "file api_old_clickhouse.json (a saved API response) — every service System Status reports is healthy (22 rows)"
+    )
 
 
 def test_garbled_paste_is_partial_and_says_why(doctor):
-    check = doctor("run", *target(), "--status-file", str(STATUS_FIXTURES / "paste_garbled.txt"), *ONLY) \
-        .check("system_status")
+    check = doctor("run", *target(), "--status-file", str(STATUS_FIXTURES / "paste_garbled.txt"), *ONLY).check(
+        "system_status"
+    )
     assert check["status"] == "fail"
-    assert check["summary"].startswith("file paste_garbled.txt (a pasted page, partly unreadable) — 1 failed: the "
-                                       "plugin server is down")
+    assert check["summary"].startswith(
+        "file paste_garbled.txt (a pasted page, partly unreadable) — 1 failed: the plugin server is down"
+    )
     text = next(e for e in check["evidence"] if e["type"] == "text")
     assert "rows every PostHog sends are missing (Redis alive)" in text["text"]
 
 
-@pytest.mark.parametrize("content, words", [
-    ("", "no System Status rows could be read: the page is empty"),
-    ('{"detail": "Authentication credentials were not provided."}', "holds no System Status rows"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("", "no System Status rows could be read: the page is empty"),
+        ('{"detail": "Authentication credentials were not provided."}', "holds no System Status rows"),
+    ],
+)
 def test_file_without_rows_cannot_be_judged(doctor, tmp_path, content, words):
     path = tmp_path / "status.txt"
     path.write_text(content)
@@ -108,8 +131,11 @@ def test_refused_key_is_explained_and_never_printed(doctor, fake_http, status):
     result = doctor("run", *target(posthog_api=fake_http.url), "--api-key", API_KEY, *ONLY)
     check = result.check("system_status")
     assert check["status"] == "error"
-    assert f"answered HTTP {status}: the API key given was refused (wrong key, or its user may not read this)" \
-        in check["summary"] and "staff" not in check["summary"]  # any user's key reads System Status on self-hosted
+    assert (
+        f"answered HTTP {status}: the API key given was refused (wrong key, or its user may not read this)"
+        in check["summary"]
+        and "staff" not in check["summary"]
+    )  # any user's key reads System Status on self-hosted
     never_in_outputs(result, API_KEY)
 
 
@@ -130,8 +156,9 @@ def test_login_page_instead_of_json_is_named(doctor, fake_http):
 
 def test_redirect_to_another_host_is_not_followed_with_the_key(doctor, fake_http):
     web_app(fake_http)
-    route = fake_http.route("/api/instance_status", "", status=302,
-                            headers={"Location": "http://login.example.invalid/api/instance_status"})
+    route = fake_http.route(
+        "/api/instance_status", "", status=302, headers={"Location": "http://login.example.invalid/api/instance_status"}
+    )
     result = doctor("run", *target(posthog_api=fake_http.url), "--api-key", API_KEY, *ONLY)
     check = result.check("system_status")
     assert route.hits == 1 and check["status"] == "error"
@@ -148,8 +175,17 @@ def test_tls_to_a_plain_http_server_is_a_clear_skip(doctor, fake_http):
 
 
 def test_thresholds_are_options_of_the_check(doctor):
-    result = doctor("run", *target(), "--status-file", str(STATUS_FIXTURES / "api_new_degraded.json"), *ONLY,
-                    "--option", "system_status.disk_fail_free_pct=5", "--option", "system_status.redis_memory_warn_pct=99")
+    result = doctor(
+        "run",
+        *target(),
+        "--status-file",
+        str(STATUS_FIXTURES / "api_new_degraded.json"),
+        *ONLY,
+        "--option",
+        "system_status.disk_fail_free_pct=5",
+        "--option",
+        "system_status.redis_memory_warn_pct=99",
+    )
     found = next(e for e in result.check("system_status")["evidence"] if e["title"] == "Findings")["rows"]
     assert ["warn", "ClickHouse disk 0: 6.2 GiB free of 77.5 GiB (8%)"] in found
     assert ["ok", "Redis uses 191.2 MiB of its 200.0 MiB maxmemory (96%, policy allkeys-lru)"] in found

@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from posthog_doctor.checks.system_status import StatusPage, Thresholds, evaluate, parse_status, status_from_api
-from posthog_doctor.checks.system_status.parser import catalog
-from posthog_doctor.checks.system_status.values import normalise, parse_age, parse_size
+from posthog_doctor.checks.common.status_page import StatusPage, catalog, parse_status, status_from_api
+from posthog_doctor.checks.common.status_page.values import normalise, parse_age, parse_size
+from posthog_doctor.checks.system_status.findings import Thresholds, evaluate
 from tests.service_support import STATUS_FIXTURES
 
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
-DEGRADED_PASTES = ["paste_new_degraded_chrome.txt", "paste_new_degraded_firefox.txt", "paste_new_degraded_slack.txt",
-                   "paste_new_degraded_markdown.md"]
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+DEGRADED_PASTES = [
+    "paste_new_degraded_chrome.txt",
+    "paste_new_degraded_firefox.txt",
+    "paste_new_degraded_slack.txt",
+    "paste_new_degraded_markdown.md",
+]
 
 
 def fixture(name: str) -> str:
@@ -77,27 +81,44 @@ def test_new_response_keeps_both_object_storage_rows_apart():
 
 
 def test_repeated_unknown_keys_stay_apart_and_rows_without_key_or_metric_are_counted():
-    page = status_from_api({"results": {"overview": [
-        {"key": "future_thing", "metric": "A future row", "value": 1},
-        {"key": "future_thing", "metric": "Another future row", "value": 2},
-        {"metric": "Redis alive", "value": True},
-        {"key": "only_a_key", "value": "x"},
-        {"value": "orphan"}, "not a row", 7,
-        {"key": "plugin_sever_alive", "metric": "Plugin server alive", "value": True},
-        {"key": "db_alive", "metric": "Postgres database alive", "value": True},
-    ]}})
-    assert [m.key for m in page.metrics] == ["future_thing", "future_thing_2", "redis_alive", "only_a_key",
-                                             "plugin_server_alive", "db_alive"]
+    page = status_from_api(
+        {
+            "results": {
+                "overview": [
+                    {"key": "future_thing", "metric": "A future row", "value": 1},
+                    {"key": "future_thing", "metric": "Another future row", "value": 2},
+                    {"metric": "Redis alive", "value": True},
+                    {"key": "only_a_key", "value": "x"},
+                    {"value": "orphan"},
+                    "not a row",
+                    7,
+                    {"key": "plugin_sever_alive", "metric": "Plugin server alive", "value": True},
+                    {"key": "db_alive", "metric": "Postgres database alive", "value": True},
+                ]
+            }
+        }
+    )
+    assert [m.key for m in page.metrics] == [
+        "future_thing",
+        "future_thing_2",
+        "redis_alive",
+        "only_a_key",
+        "plugin_server_alive",
+        "db_alive",
+    ]
     assert page.metric("only_a_key").label == "only_a_key"
     assert page.value("future_thing_2") == 2
     assert page.problems == ["3 row(s) had neither a metric nor a key and were ignored"]
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"detail": "Authentication credentials were not provided."}, "holds no System Status rows"),
-    ({"results": {"overview": []}}, "no System Status rows found"),
-    ("just a string", "holds no System Status rows"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"detail": "Authentication credentials were not provided."}, "holds no System Status rows"),
+        ({"results": {"overview": []}}, "no System Status rows found"),
+        ("just a string", "holds no System Status rows"),
+    ],
+)
 def test_json_that_is_not_a_status_page_says_so(body, words):
     page = status_from_api(body)
     assert page.metrics == [] and words in page.problems[0]
@@ -130,8 +151,11 @@ def test_every_paste_shape_reads_the_same_values_as_the_api(name):
 def test_expanded_sub_table_is_read_from_a_tab_separated_paste_and_from_one_cell_per_line():
     for name in ("paste_new_degraded_chrome.txt", "paste_new_degraded_firefox.txt"):
         sizes = parse_status(fixture(name)).metric("clickhouse_table_sizes").subrows
-        assert sizes.rows == [["sharded_events", "812.44 MiB", 1523774], ["events_dead_letter_queue", "96.01 MiB", 51234],
-                              ["person_distinct_id2", "21.18 MiB", 301122]], name
+        assert sizes.rows == [
+            ["sharded_events", "812.44 MiB", 1523774],
+            ["events_dead_letter_queue", "96.01 MiB", 51234],
+            ["person_distinct_id2", "21.18 MiB", 301122],
+        ], name
 
 
 def test_page_chrome_is_skipped_but_chat_noise_is_reported():
@@ -159,19 +183,27 @@ def test_garbled_paste_gives_what_it_can_and_says_what_is_missing():
 
 
 def test_single_space_separated_lines_use_the_longest_known_label():
-    page = parse_status("Session recordings events month to date 12\nSession recordings month to date 3\n"
-                        "Redis 'maxmemory-policy' setting noeviction\nClickhouse disk 2 free space 1.5 GiB")
-    assert values(page) == {"clickhouse_session_recordings_events_count_month_to_date": 12,
-                            "clickhouse_session_recordings_count_month_to_date": 3,
-                            "redis_maxmemory_policy": "noeviction", "clickhouse_disk_2_free_space": "1.5 GiB"}
+    page = parse_status(
+        "Session recordings events month to date 12\nSession recordings month to date 3\n"
+        "Redis 'maxmemory-policy' setting noeviction\nClickhouse disk 2 free space 1.5 GiB"
+    )
+    assert values(page) == {
+        "clickhouse_session_recordings_events_count_month_to_date": 12,
+        "clickhouse_session_recordings_count_month_to_date": 3,
+        "redis_maxmemory_policy": "noeviction",
+        "clickhouse_disk_2_free_space": "1.5 GiB",
+    }
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("", "the page is empty"),
-    ("   \n\t\n", "the page is empty"),
-    ("hello\nthere", "2 line(s) were not understood"),
-    ("{not json at all", "no System Status rows found"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "the page is empty"),
+        ("   \n\t\n", "the page is empty"),
+        ("hello\nthere", "2 line(s) were not understood"),
+        ("{not json at all", "no System Status rows found"),
+    ],
+)
 def test_nothing_readable_gives_an_empty_page_with_the_reason(text, problem):
     page = parse_status(text)
     assert isinstance(page, StatusPage) and page.metrics == []
@@ -181,20 +213,42 @@ def test_nothing_readable_gives_an_empty_page_with_the_reason(text, problem):
 # --- values and findings ---
 
 
-@pytest.mark.parametrize("text, size", [
-    ("45.23 GiB", 45.23 * 1024**3), ("1.05MB", 1.05 * 1024**2), ("200.00MB", 200 * 1024**2), ("7.77GB", 7.77 * 1024**3),
-    ("0BB", 0.0), ("512 bytes", 512.0), ("?B", None), ("soon", None), (None, None), (1024, 1024.0),
-])
+@pytest.mark.parametrize(
+    "text, size",
+    [
+        ("45.23 GiB", 45.23 * 1024**3),
+        ("1.05MB", 1.05 * 1024**2),
+        ("200.00MB", 200 * 1024**2),
+        ("7.77GB", 7.77 * 1024**3),
+        ("0BB", 0.0),
+        ("512 bytes", 512.0),
+        ("?B", None),
+        ("soon", None),
+        (None, None),
+        (1024, 1024.0),
+    ],
+)
 def test_sizes_as_posthog_formats_them(text, size):
     assert parse_size(text) == (pytest.approx(size) if size is not None else None)
 
 
-@pytest.mark.parametrize("text, age, never", [
-    ("a few seconds ago", 5.0, False), ("a minute ago", 60.0, False), ("3 minutes ago", 180.0, False),
-    ("an hour ago", 3600.0, False), ("2 days ago", 172800.0, False), ("in 2 minutes", -120.0, False),
-    ("Never", None, True), ("1970-01-01T00:00:00Z", None, True), ("2026-11-27T08:57:00Z", 180.0, False),
-    ("2026-11-27T08:57:00", 180.0, False), ("last tuesday", None, False), ("3 minutes", None, False),
-])
+@pytest.mark.parametrize(
+    "text, age, never",
+    [
+        ("a few seconds ago", 5.0, False),
+        ("a minute ago", 60.0, False),
+        ("3 minutes ago", 180.0, False),
+        ("an hour ago", 3600.0, False),
+        ("2 days ago", 172800.0, False),
+        ("in 2 minutes", -120.0, False),
+        ("Never", None, True),
+        ("1970-01-01T00:00:00Z", None, True),
+        ("2026-11-27T08:57:00Z", 180.0, False),
+        ("2026-11-27T08:57:00", 180.0, False),
+        ("last tuesday", None, False),
+        ("3 minutes", None, False),
+    ],
+)
 def test_ages_from_timestamps_and_from_the_pages_relative_times(text, age, never):
     assert parse_age(text, NOW) == (age, never)
 
@@ -206,8 +260,15 @@ def test_the_epoch_shown_in_a_non_utc_browser_is_never():
 
 
 def test_same_last_ingestion_time_gives_the_same_finding_from_api_and_paste():
-    api = status_from_api([{"key": "last_event_ingested_timestamp", "metric": "Last event ingested",
-                            "value": (NOW - timedelta(minutes=3)).isoformat()}])
+    api = status_from_api(
+        [
+            {
+                "key": "last_event_ingested_timestamp",
+                "metric": "Last event ingested",
+                "value": (NOW - timedelta(minutes=3)).isoformat(),
+            }
+        ]
+    )
     pasted = parse_status("Last event ingested\t3 minutes ago")
     assert findings(api) == findings(pasted) == [("last_event_ingested", "ok", "last event ingested 3 min ago")]
     late = parse_status("Last event ingested\tan hour ago")
@@ -215,13 +276,17 @@ def test_same_last_ingestion_time_gives_the_same_finding_from_api_and_paste():
 
 
 def test_thresholds_move_the_verdicts():
-    page = parse_status("Clickhouse disk free space\t15 GiB\nClickhouse disk total space\t100 GiB\n"
-                        "Redis memory used\t95MB\nRedis 'maxmemory' setting\t100MB\n"
-                        "Redis 'maxmemory-policy' setting\tnoeviction")
+    page = parse_status(
+        "Clickhouse disk free space\t15 GiB\nClickhouse disk total space\t100 GiB\n"
+        "Redis memory used\t95MB\nRedis 'maxmemory' setting\t100MB\n"
+        "Redis 'maxmemory-policy' setting\tnoeviction"
+    )
     by_id = {f.key: f for f in evaluate(page, Thresholds(), NOW)}
     assert by_id["clickhouse_disk_0"].status == "warn" and "(15%)" in by_id["clickhouse_disk_0"].text
     assert by_id["redis_memory"].status == "fail"  # noeviction: writes fail when full
-    relaxed = {f.key: f.status for f in evaluate(page, Thresholds(disk_warn_free_pct=10, redis_memory_warn_pct=99), NOW)}
+    relaxed = {
+        f.key: f.status for f in evaluate(page, Thresholds(disk_warn_free_pct=10, redis_memory_warn_pct=99), NOW)
+    }
     assert relaxed["clickhouse_disk_0"] == "ok" and relaxed["redis_memory"] == "ok"
 
 
@@ -248,17 +313,41 @@ def test_every_label_in_the_data_resolves_to_its_own_key():
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(
-        st.sampled_from(["key", "metric", "value", "subrows", "columns", "rows", "results", "overview", "x"]),
-        inner, max_size=5),
-    max_leaves=30)
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(["key", "metric", "value", "subrows", "columns", "rows", "results", "overview", "x"]),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=30,
+)
 LABELS = [label for spec in catalog().specs for label in spec.labels] + ["Metric", "Value", "TABLE", "Unknown"]
 PAGE_LINES = st.lists(
-    st.tuples(st.sampled_from(LABELS) | st.text(max_size=15), st.sampled_from(["\t", " ", "  ", " | ", "\n", ""]),
-              st.sampled_from(["Yes", "NO", "1,234", "45 GiB", "Never", "3 minutes ago", "", "9" * 400,
-                               "9" * 400 + " years ago", "9" * 400 + " GiB", "9999-12-31T23:59:59Z", "Infinity"])
-              | st.text(max_size=10)),
-    max_size=40)
+    st.tuples(
+        st.sampled_from(LABELS) | st.text(max_size=15),
+        st.sampled_from(["\t", " ", "  ", " | ", "\n", ""]),
+        st.sampled_from(
+            [
+                "Yes",
+                "NO",
+                "1,234",
+                "45 GiB",
+                "Never",
+                "3 minutes ago",
+                "",
+                "9" * 400,
+                "9" * 400 + " years ago",
+                "9" * 400 + " GiB",
+                "9999-12-31T23:59:59Z",
+                "Infinity",
+            ]
+        )
+        | st.text(max_size=10),
+    ),
+    max_size=40,
+)
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -292,32 +381,45 @@ def test_fuzz_page_like_text(lines):
 
 
 @FUZZ
-@given(st.sampled_from(["api_new_degraded.json", "paste_new_degraded_chrome.txt", "paste_new_degraded_firefox.txt"]),
-       st.integers(0, 10_000), st.integers(0, 10_000), st.text(max_size=30))
+@given(
+    st.sampled_from(["api_new_degraded.json", "paste_new_degraded_chrome.txt", "paste_new_degraded_firefox.txt"]),
+    st.integers(0, 10_000),
+    st.integers(0, 10_000),
+    st.text(max_size=30),
+)
 def test_fuzz_damaged_fixtures(name, start, length, inserted):
     text = fixture(name)
     start = start % (len(text) + 1)
-    page = read_without_a_bug(parse_status(text[:start] + inserted + text[start + length:]))
+    page = read_without_a_bug(parse_status(text[:start] + inserted + text[start + length :]))
     evaluate(page, Thresholds(), NOW)
 
 
 def test_huge_and_non_finite_values_are_kept_as_text_not_judged():
-    page = read_without_a_bug(parse_status(
-        f"Events in ClickHouse\t{'9' * 400}\nLast event ingested\t{'9' * 400} years ago\n"
-        f"Clickhouse disk free space\t{'9' * 400} GiB\nClickhouse disk total space\t1 GiB"))
+    page = read_without_a_bug(
+        parse_status(
+            f"Events in ClickHouse\t{'9' * 400}\nLast event ingested\t{'9' * 400} years ago\n"
+            f"Clickhouse disk free space\t{'9' * 400} GiB\nClickhouse disk total space\t1 GiB"
+        )
+    )
     assert page.value("clickhouse_event_count") == "9" * 400
     summaries = dict((f[0], f[2]) for f in findings(page))
     assert summaries["last_event_ingested"].endswith("could not be read as a time")
     assert summaries["clickhouse_disk_0"].endswith("free of '1 GiB' could not be read")
-    api = read_without_a_bug(parse_status('[{"key": "dead_letter_queue_size", "metric": "Dead letter queue size", '
-                                          '"value": NaN, "subrows": {"columns": ["x"], "rows": [[Infinity]]}}]'))
+    api = read_without_a_bug(
+        parse_status(
+            '[{"key": "dead_letter_queue_size", "metric": "Dead letter queue size", '
+            '"value": NaN, "subrows": {"columns": ["x"], "rows": [[Infinity]]}}]'
+        )
+    )
     assert api.value("dead_letter_queue_size") == "NaN" and api.metrics[0].subrows.rows == [["Infinity"]]
 
 
 def test_last_ingestion_far_in_the_future_points_at_clocks():
-    assert findings(parse_status("Last event ingested\t2026-11-28T09:00:00Z"))[0][2] == \
-        "last event ingested 24 h in the future: the clocks of ClickHouse and this machine differ, so its age " \
+    assert (
+        findings(parse_status("Last event ingested\t2026-11-28T09:00:00Z"))[0][2]
+        == "last event ingested 24 h in the future: the clocks of ClickHouse and this machine differ, so its age "
         "cannot be judged"
+    )
 
 
 def test_an_enormous_paste_is_cut_at_a_bound_and_says_so():
@@ -325,8 +427,10 @@ def test_an_enormous_paste_is_cut_at_a_bound_and_says_so():
     page = read_without_a_bug(parse_status("Redis alive\tYes\n" + "some row\tsome value\n" * 100_000))
     assert time.monotonic() - started < 10
     assert len(page.metrics) == 2000 and page.metrics[-1].key == "some_row_1999"
-    assert page.problems[:2] == ["only the first 50,000 of 100,001 lines were read",
-                                 "only the first 2,000 rows were read; 48,000 more were left out"]
+    assert page.problems[:2] == [
+        "only the first 50,000 of 100,001 lines were read",
+        "only the first 2,000 rows were read; 48,000 more were left out",
+    ]
 
 
 def test_deeply_nested_json_does_not_raise():

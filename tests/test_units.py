@@ -9,9 +9,22 @@ from hypothesis import strategies as st
 from posthog_doctor import units
 
 
-@pytest.mark.parametrize("seconds, said", [(0, "0 s"), (42, "42 s"), (600, "10 min"), (10980, "3 h 3 min"),
-                                           (9000, "2 h 30 min"), (86400, "24 h"), (90000, "25 h"),
-                                           (100000, "1 d 3 h"), (259200, "3 d"), (604800, "7 d"), (-5, "0 s")])
+@pytest.mark.parametrize(
+    "seconds, said",
+    [
+        (0, "0 s"),
+        (42, "42 s"),
+        (600, "10 min"),
+        (10980, "3 h 3 min"),
+        (9000, "2 h 30 min"),
+        (86400, "24 h"),
+        (90000, "25 h"),
+        (100000, "1 d 3 h"),
+        (259200, "3 d"),
+        (604800, "7 d"),
+        (-5, "0 s"),
+    ],
+)
 def test_durations_are_said_one_way(seconds, said):
     assert units.duration(seconds) == said
 
@@ -27,9 +40,20 @@ def test_every_duration_uses_one_vocabulary(seconds):
     assert all(w.isdigit() for w in words[0::2]) and set(words[1::2]) <= {"s", "min", "h", "d"}
 
 
-@pytest.mark.parametrize("text, seconds", [("24h", 86400), ("90m", 5400), ("90min", 5400), ("7d", 604800),
-                                           ("2w", 1209600), ("36", 129600), ("1.5h", 5400), (" 3 days ", 259200),
-                                           ("45s", 45)])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("24h", 86400),
+        ("90m", 5400),
+        ("90min", 5400),
+        ("7d", 604800),
+        ("2w", 1209600),
+        ("36", 129600),
+        ("1.5h", 5400),
+        (" 3 days ", 259200),
+        ("45s", 45),
+    ],
+)
 def test_durations_parse(text, seconds):
     assert units.parse_duration(text) == seconds
 
@@ -41,8 +65,12 @@ def test_bad_durations_are_refused(text):
 
 
 def test_sizes_are_binary_like_the_servers_count_them():
-    assert [units.size(n) for n in (512, 1536 * 1024, 3.5 * 1024 ** 3, 2 * 1024 ** 5)] == \
-        ["512 B", "1.5 MiB", "3.5 GiB", "2.0 PiB"]
+    assert [units.size(n) for n in (512, 1536 * 1024, 3.5 * 1024**3, 2 * 1024**5)] == [
+        "512 B",
+        "1.5 MiB",
+        "3.5 GiB",
+        "2.0 PiB",
+    ]
 
 
 def test_counts_read_the_way_people_say_them():

@@ -28,8 +28,16 @@ def summary_lines(md: str) -> list[str]:
 
 
 def test_summary_fits_a_ticket_and_leads_with_the_verdict(doctor):
-    result = doctor("run", *target(), *SCRIPTED, "-Oexample.a.mode=fail", "-Oexample.b.mode=warn",
-                    "-Oexample.c.mode=error", "--ticket", "GH-42")
+    result = doctor(
+        "run",
+        *target(),
+        *SCRIPTED,
+        "-Oexample.a.mode=fail",
+        "-Oexample.b.mode=warn",
+        "-Oexample.c.mode=error",
+        "--ticket",
+        "GH-42",
+    )
     md = (result.output / "report-GH-42.md").read_text()
     lines = summary_lines(md)
     assert len(lines) <= 15, lines
@@ -41,10 +49,23 @@ def test_summary_fits_a_ticket_and_leads_with_the_verdict(doctor):
 
 
 def test_summary_lists_at_most_five_findings(doctor):
-    result = doctor("run", *target(), "--checks-dir", str(EXTRA), "--only", "example",
-                    *[f"-Oexample.{x}.mode=fail" for x in "abcd"], "--clickhouse-url", "clickhouse://127.0.0.1:1/x",
-                    "--postgres-url", "postgres://127.0.0.1:1/x", "--only", "clickhouse.connection",
-                    "--only", "postgres.connection")
+    result = doctor(
+        "run",
+        *target(),
+        "--checks-dir",
+        str(EXTRA),
+        "--only",
+        "example",
+        *[f"-Oexample.{x}.mode=fail" for x in "abcd"],
+        "--clickhouse-url",
+        "clickhouse://127.0.0.1:1/x",
+        "--postgres-url",
+        "postgres://127.0.0.1:1/x",
+        "--only",
+        "clickhouse.connection",
+        "--only",
+        "postgres.connection",
+    )
     lines = summary_lines(result.text("md"))
     findings = [line for line in lines if line.startswith("- ")]
     assert len(findings) == 6 and findings[-1] == "- …and 1 more below."
@@ -52,8 +73,14 @@ def test_summary_lists_at_most_five_findings(doctor):
 
 def test_markdown_stays_within_githubs_comment_limit(doctor):
     big = "y" * 400
-    result = doctor("run", *target(), *SCRIPTED, *[f"-Oexample.{x}.rows=100" for x in "abcd"],
-                    *[f"-Oexample.{x}.text={big}" for x in "abcd"], *[f"-Oexample.{x}.mode=fail" for x in "abcd"])
+    result = doctor(
+        "run",
+        *target(),
+        *SCRIPTED,
+        *[f"-Oexample.{x}.rows=100" for x in "abcd"],
+        *[f"-Oexample.{x}.text={big}" for x in "abcd"],
+        *[f"-Oexample.{x}.mode=fail" for x in "abcd"],
+    )
     md = result.text("md")
     assert len(md) <= 65_536
     assert "shortened to fit a GitHub comment" in md
@@ -86,7 +113,11 @@ def test_a_small_report_keeps_full_detail(doctor):
 def test_ticket_and_customer_name_every_output(doctor):
     result = doctor("run", *target(), *SCRIPTED, "--ticket", "GH-1234", "--customer", "Acme Inc./EU")
     names = sorted(p.name for p in result.output.iterdir())
-    assert names == ["report-GH-1234-Acme-Inc.-EU.html", "report-GH-1234-Acme-Inc.-EU.json", "report-GH-1234-Acme-Inc.-EU.md"]
+    assert names == [
+        "report-GH-1234-Acme-Inc.-EU.html",
+        "report-GH-1234-Acme-Inc.-EU.json",
+        "report-GH-1234-Acme-Inc.-EU.md",
+    ]
     for path in result.output.iterdir():
         text = path.read_text()
         assert "GH-1234" in text and "Acme Inc./EU" in text
@@ -94,12 +125,24 @@ def test_ticket_and_customer_name_every_output(doctor):
 
 
 def test_bundle_has_three_reports_and_a_truthful_manifest(doctor):
-    result = doctor("run", *target(), *SCRIPTED, "-Oexample.b.mode=hang", "--ticket", "T-9", "--format", "json",
-                    "--timeout", "2")
+    result = doctor(
+        "run", *target(), *SCRIPTED, "-Oexample.b.mode=hang", "--ticket", "T-9", "--format", "json", "--timeout", "2"
+    )
     bundles = list(result.output.glob("*.tar.gz"))
     assert not bundles  # only with --bundle
-    result = doctor("run", *target(), *SCRIPTED, "-Oexample.b.mode=hang", "--ticket", "T-9", "--format", "json",
-                    "--timeout", "2", "--bundle")
+    result = doctor(
+        "run",
+        *target(),
+        *SCRIPTED,
+        "-Oexample.b.mode=hang",
+        "--ticket",
+        "T-9",
+        "--format",
+        "json",
+        "--timeout",
+        "2",
+        "--bundle",
+    )
     bundles = list(result.output.glob("posthog-doctor-T-9-*.tar.gz"))
     assert len(bundles) == 1 and re.fullmatch(r"posthog-doctor-T-9-\d{8}T\d{6}Z\.tar\.gz", bundles[0].name)
     with tarfile.open(bundles[0]) as tar:
@@ -112,8 +155,13 @@ def test_bundle_has_three_reports_and_a_truthful_manifest(doctor):
         assert entry["bytes"] == len(members[entry["name"]])
     by_id = {c["id"]: c for c in manifest["checks"]}
     assert by_id["example.b"]["timed_out"] is True and by_id["example.b"]["status"] == "error"
-    assert by_id["example.a"] == {"id": "example.a", "status": "ok", "duration_ms": by_id["example.a"]["duration_ms"],
-                                  "timed_out": False, "partial": False}
+    assert by_id["example.a"] == {
+        "id": "example.a",
+        "status": "ok",
+        "duration_ms": by_id["example.a"]["duration_ms"],
+        "timed_out": False,
+        "partial": False,
+    }
     assert manifest["redaction"]["enabled"] is True
 
 
@@ -124,17 +172,37 @@ def test_print_sends_the_report_to_stdout(tmp_path):
 
 
 def test_diff_lists_exactly_what_changed(doctor, tmp_path):
-    before = doctor("run", *target(), *SCRIPTED, "-Oexample.a.mode=fail", "-Oexample.b.mode=warn",
-                    "-Oexample.c.mode=fail", "-Oexample.a.metric=0.35", "-Oexample.d.metric=12",
-                    output=tmp_path / "before")
-    after = doctor("run", *target(), *SCRIPTED, "-Oexample.c.mode=fail", "-Oexample.d.mode=warn",
-                   "-Oexample.a.metric=0.01", "-Oexample.d.metric=3", output=tmp_path / "after")
+    before = doctor(
+        "run",
+        *target(),
+        *SCRIPTED,
+        "-Oexample.a.mode=fail",
+        "-Oexample.b.mode=warn",
+        "-Oexample.c.mode=fail",
+        "-Oexample.a.metric=0.35",
+        "-Oexample.d.metric=12",
+        output=tmp_path / "before",
+    )
+    after = doctor(
+        "run",
+        *target(),
+        *SCRIPTED,
+        "-Oexample.c.mode=fail",
+        "-Oexample.d.mode=warn",
+        "-Oexample.a.metric=0.01",
+        "-Oexample.d.metric=3",
+        output=tmp_path / "after",
+    )
     assert before.code == 2 and after.code == 2
-    done = run_process("diff", str(tmp_path / "before" / "report.json"), str(tmp_path / "after" / "report.json"),
-                       "--format", "json")
+    done = run_process(
+        "diff", str(tmp_path / "before" / "report.json"), str(tmp_path / "after" / "report.json"), "--format", "json"
+    )
     assert done.returncode == 0, done.stderr
     diff = json.loads(done.stdout)
-    ids = lambda key: [(c["id"], c["old"], c["new"]) for c in diff[key]]  # noqa: E731
+
+    def ids(key: str) -> list[tuple]:
+        return [(c["id"], c["old"], c["new"]) for c in diff[key]]
+
     assert ids("fixed") == [("example.a", "fail", "ok"), ("example.b", "warn", "ok")]
     assert ids("new_problems") == [("example.d", "ok", "warn")]
     assert ids("still_failing") == [("example.c", "fail", "fail")]
@@ -175,11 +243,20 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
     pattern = re.search(r"grep -E '([^']+)'", readme_block("docker compose exec")).group(1)
     ch_host, ch_port = clickhouse_server.url.split("@")[1].split("/")[0].split(":")
     web_env = [  # `docker compose exec web env` on a hobby install, with this test's servers as targets
-        "PATH=/usr/local/bin:/usr/bin", "HOSTNAME=3f2a1b", "SECRET_KEY=should-not-be-kept",
-        f"DATABASE_URL={postgres_server.url}", f"REDIS_URL={redis_server.url}",
-        f"CLICKHOUSE_HOST={ch_host}", "CLICKHOUSE_DATABASE=posthog", "CLICKHOUSE_SECURE=false",
-        "CLICKHOUSE_VERIFY=false", "CLICKHOUSE_USER=doctor", f"CLICKHOUSE_PASSWORD={clickhouse_server.url.split(':')[2].split('@')[0]}",
-        f"CLICKHOUSE_TCP_PORT={ch_port}", "SITE_URL=https://posthog.example.com", "KAFKA_HOSTS=kafka:9092",
+        "PATH=/usr/local/bin:/usr/bin",
+        "HOSTNAME=3f2a1b",
+        "SECRET_KEY=should-not-be-kept",
+        f"DATABASE_URL={postgres_server.url}",
+        f"REDIS_URL={redis_server.url}",
+        f"CLICKHOUSE_HOST={ch_host}",
+        "CLICKHOUSE_DATABASE=posthog",
+        "CLICKHOUSE_SECURE=false",
+        "CLICKHOUSE_VERIFY=false",
+        "CLICKHOUSE_USER=doctor",
+        f"CLICKHOUSE_PASSWORD={clickhouse_server.url.split(':')[2].split('@')[0]}",
+        f"CLICKHOUSE_TCP_PORT={ch_port}",
+        "SITE_URL=https://posthog.example.com",
+        "KAFKA_HOSTS=kafka:9092",
     ]
     env = env_file(web_env, pattern)
     assert "PATH" not in env and "SECRET_KEY" not in env and "SITE_URL" not in env
@@ -189,8 +266,13 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
     done = run_process("run", "--only", "connection", env=env, cwd=tmp_path)
     report = json.loads((out / "report.json").read_text())
     statuses = {c["id"]: c["status"] for c in report["checks"]}
-    assert statuses == {"clickhouse.connection": "ok", "postgres.connection": "ok", "redis.connection": "ok",
-                        "posthog.connection": "skipped", "plugin_server.connection": "skipped"}, done.stderr
+    assert statuses == {
+        "clickhouse.connection": "ok",
+        "postgres.connection": "ok",
+        "redis.connection": "ok",
+        "posthog.connection": "skipped",
+        "plugin_server.connection": "skipped",
+    }, done.stderr
     assert report["target"]["component_sources"]["postgres"] == "env:DATABASE_URL"
 
 
@@ -198,19 +280,33 @@ def test_helm_env_listing_command_keeps_what_the_doctor_reads():
     block = readme_block("kubectl")
     pattern = re.search(r"grep -E '([^']+)'", block).group(1)
     listing = [  # `kubectl set env deployment/posthog-web --list --resolve` on a chart install
-        "# deployments/posthog-web, container posthog-web", "SENTRY_DSN=", "SITE_URL=https://posthog.example.com",
-        "CLICKHOUSE_DATABASE=posthog", "CLICKHOUSE_HOST=clickhouse-posthog", "CLICKHOUSE_USER=admin",
-        "CLICKHOUSE_PASSWORD=a1f31e03-c88e-4ca6-a2df-ad49183d15d9", "CLICKHOUSE_SECURE=false", "CLICKHOUSE_VERIFY=false",
-        "POSTHOG_POSTGRES_HOST=posthog-pgbouncer", "POSTHOG_POSTGRES_PORT=6543", "POSTHOG_DB_USER=postgres",
-        "POSTHOG_DB_NAME=posthog", "POSTHOG_DB_PASSWORD=from-the-secret-123", "USING_PGBOUNCER=true",
-        "POSTHOG_REDIS_HOST=posthog-posthog-redis-master", "POSTHOG_REDIS_PORT=6379",
+        "# deployments/posthog-web, container posthog-web",
+        "SENTRY_DSN=",
+        "SITE_URL=https://posthog.example.com",
+        "CLICKHOUSE_DATABASE=posthog",
+        "CLICKHOUSE_HOST=clickhouse-posthog",
+        "CLICKHOUSE_USER=admin",
+        "CLICKHOUSE_PASSWORD=a1f31e03-c88e-4ca6-a2df-ad49183d15d9",
+        "CLICKHOUSE_SECURE=false",
+        "CLICKHOUSE_VERIFY=false",
+        "POSTHOG_POSTGRES_HOST=posthog-pgbouncer",
+        "POSTHOG_POSTGRES_PORT=6543",
+        "POSTHOG_DB_USER=postgres",
+        "POSTHOG_DB_NAME=posthog",
+        "POSTHOG_DB_PASSWORD=from-the-secret-123",
+        "USING_PGBOUNCER=true",
+        "POSTHOG_REDIS_HOST=posthog-posthog-redis-master",
+        "POSTHOG_REDIS_PORT=6379",
     ]
     env = env_file(listing, pattern)
     for extra in re.findall(r"--env=(POSTHOG_DOCTOR_\w+=\S+)", block):
         key, value = extra.split("=", 1)
         env[key] = value
     s = load_settings({}, env)
-    assert s.endpoints["clickhouse"].url() == "clickhouse://admin:***@clickhouse-posthog:9000/posthog?secure=false&verify=false"
+    assert (
+        s.endpoints["clickhouse"].url()
+        == "clickhouse://admin:***@clickhouse-posthog:9000/posthog?secure=false&verify=false"
+    )
     assert s.endpoints["postgres"].url() == "postgres://postgres:***@posthog-pgbouncer:6543/posthog"
     assert s.endpoints["postgres"].password == "from-the-secret-123"
     assert s.endpoints["redis"].url() == "redis://posthog-posthog-redis-master:6379"
@@ -223,8 +319,11 @@ def test_documented_commands_use_flags_that_exist(marker):
     block = readme_block(marker)
     from posthog_doctor.cli import build_parser
 
-    run_flags = {opt for action in build_parser()._subparsers._group_actions[0].choices["run"]._actions
-                 for opt in action.option_strings}
+    run_flags = {
+        opt
+        for action in build_parser()._subparsers._group_actions[0].choices["run"]._actions
+        for opt in action.option_strings
+    }
     used = re.findall(r"(?<=\s)(--[a-z][a-z-]+)", block.split("posthog-doctor", 1)[-1])
     docker_flags = {"--rm", "--network", "--env-file", "--user", "--env", "--restart", "--image"}
     assert {f for f in used if f not in docker_flags} <= run_flags

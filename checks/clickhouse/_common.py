@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from posthog_doctor.check import Context, Query, QueryResult, Undetermined, units
 
@@ -19,15 +19,15 @@ def parse_window(text: str, option: str) -> int:
 
 
 def hour_label(ts: int) -> str:
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%m-%d %H:00")
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%m-%d %H:00")
 
 
 def minute_label(ts: int) -> str:
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%H:%M")
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%H:%M")
 
 
 def day_label(ts: int) -> str:
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%d")
 
 
 def pct(part: float, whole: float) -> float:

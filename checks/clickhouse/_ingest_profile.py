@@ -51,15 +51,21 @@ def ingest_profile(ctx: Context, max_rows_to_read: int) -> IngestProfile:
 
 
 def _read(ctx: Context, max_rows_to_read: int) -> IngestProfile:
-    result = ctx.clickhouse.query(PROFILE, {
-        "lookback_seconds": PREVIOUS_DAYS * DAY + HOUR,
-        # Events whose own timestamp is older than this are not looked at (imports of old data).
-        "timestamp_lookback_seconds": (PREVIOUS_DAYS + 2) * DAY,
-    }, max_rows_to_read=max_rows_to_read)
+    result = ctx.clickhouse.query(
+        PROFILE,
+        {
+            "lookback_seconds": PREVIOUS_DAYS * DAY + HOUR,
+            # Events whose own timestamp is older than this are not looked at (imports of old data).
+            "timestamp_lookback_seconds": (PREVIOUS_DAYS + 2) * DAY,
+        },
+        max_rows_to_read=max_rows_to_read,
+    )
     rows = result.dicts()
-    profile = IngestProfile(server_now=max((as_int(r["server_now"]) for r in rows), default=0),
-                            newest=max((as_int(r["newest"]) for r in rows), default=0),
-                            partial_reason=result.partial_reason if result.partial else "")
+    profile = IngestProfile(
+        server_now=max((as_int(r["server_now"]) for r in rows), default=0),
+        newest=max((as_int(r["newest"]) for r in rows), default=0),
+        partial_reason=result.partial_reason if result.partial else "",
+    )
     for row in rows:
         bucket, events = as_int(row["bucket"]), as_int(row["events"])
         profile.total += events

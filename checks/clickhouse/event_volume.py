@@ -10,10 +10,26 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from posthog_doctor.check import (Advice, Check, Context, Item, Option, Outcome, Point, Query, Series, Skip, Table,
-                                  Values, fail, ok, units, warn)
+from posthog_doctor.check import (
+    Advice,
+    Check,
+    Context,
+    Item,
+    Option,
+    Outcome,
+    Point,
+    Query,
+    Series,
+    Skip,
+    Table,
+    Values,
+    fail,
+    ok,
+    units,
+    warn,
+)
 
 from ..common import docs
 from ._common import DAY, SERVER_NOW, as_int, day_label, events_data_table, server_now
@@ -53,27 +69,44 @@ class EventVolume(Check):
         pressure = ctx.clickhouse.query(PRESSURE, {"database": ctx.clickhouse.database}).dicts()
         limits = {r["name"]: as_int(r["value"]) for r in ctx.clickhouse.query(LIMITS).dicts()}
         trend = month_trend(months, now)
-        evidence = [self._overview(months, days, trend, table),
-                    self._month_table(months),
-                    Series("Events stored per month", [Point(str(m["partition"]), as_int(m["stored_rows"]))
-                                                       for m in reversed(months)], unit="events"),
-                    Series(f"Events per day, last {ctx.options['days']} days (estimated from part time ranges)",
-                           [Point(day_label(d), round(v)) for d, v in days], unit="events",
-                           note="days in UTC; exact for recent small parts, an average over large merged parts"),
-                    Table("Partitions with the most active parts", ["Table", "Partition", "Active parts"],
-                          [[r["table"], r["partition"], as_int(r["parts"])] for r in pressure],
-                          note=", ".join(f"{k} = {v}" for k, v in sorted(limits.items())))]
+        evidence = [
+            self._overview(months, days, trend, table),
+            self._month_table(months),
+            Series(
+                "Events stored per month",
+                [Point(str(m["partition"]), as_int(m["stored_rows"])) for m in reversed(months)],
+                unit="events",
+            ),
+            Series(
+                f"Events per day, last {ctx.options['days']} days (estimated from part time ranges)",
+                [Point(day_label(d), round(v)) for d, v in days],
+                unit="events",
+                note="days in UTC; exact for recent small parts, an average over large merged parts",
+            ),
+            Table(
+                "Partitions with the most active parts",
+                ["Table", "Partition", "Active parts"],
+                [[r["table"], r["partition"], as_int(r["parts"])] for r in pressure],
+                note=", ".join(f"{k} = {v}" for k, v in sorted(limits.items())),
+            ),
+        ]
         outcome = self._verdict(months, days, trend, pressure, limits, ctx.options, evidence)
-        outcome.metrics.update({"events_stored": sum(as_int(m["stored_rows"]) for m in months),
-                                "max_parts_in_a_partition": max((as_int(r["parts"]) for r in pressure), default=0)})
+        outcome.metrics.update(
+            {
+                "events_stored": sum(as_int(m["stored_rows"]) for m in months),
+                "max_parts_in_a_partition": max((as_int(r["parts"]) for r in pressure), default=0),
+            }
+        )
         return outcome
 
     @staticmethod
     def _days(ctx: Context, where, now: int, count: int) -> list[tuple[int, float]]:
         today = now - now % DAY
         since = today - (count - 1) * DAY
-        ranges = [(r["range_start"], r["range_end"], as_int(r["stored_rows"]))
-                  for r in ctx.clickhouse.query(DAYS, dict(where, lookback_seconds=now - since)).dicts()]
+        ranges = [
+            (r["range_start"], r["range_end"], as_int(r["stored_rows"]))
+            for r in ctx.clickhouse.query(DAYS, dict(where, lookback_seconds=now - since)).dicts()
+        ]
         spread = spread_over_days(ranges, since, now + 1)
         return [(d, spread.get(d, 0.0)) for d in range(since, today + 1, DAY)]
 
@@ -82,28 +115,47 @@ class EventVolume(Check):
         rows = sum(as_int(m["stored_rows"]) for m in months)
         compressed = sum(as_int(m["compressed_bytes"]) for m in months)
         uncompressed = sum(as_int(m["uncompressed_bytes"]) for m in months)
-        return Values("Events stored", [
-            Item("Events stored (rows in active parts)", rows, "stored_rows"),
-            Item("Months (partitions)", len(months), "partitions"),
-            Item("Compressed", units.size(compressed), "compressed"),
-            Item("Uncompressed", units.size(uncompressed), "uncompressed"),
-            Item("Compression ratio", round(uncompressed / compressed, 1) if compressed else None, "ratio"),
-            Item(f"Events, last {len(days)} days (estimate)", round(sum(v for _, v in days)), "recent_days"),
-            Item("Last complete month vs the one before (%)", trend.get("growth_pct"), "growth_pct"),
-            Item("This month, projected to its end", trend.get("projected"), "projected_month"),
-        ], note=(f"parts of table {table} on this server; on a sharded cluster the other shards hold the rest"
-                 if table == "sharded_events" else f"parts of table {table}"))
+        return Values(
+            "Events stored",
+            [
+                Item("Events stored (rows in active parts)", rows, "stored_rows"),
+                Item("Months (partitions)", len(months), "partitions"),
+                Item("Compressed", units.size(compressed), "compressed"),
+                Item("Uncompressed", units.size(uncompressed), "uncompressed"),
+                Item("Compression ratio", round(uncompressed / compressed, 1) if compressed else None, "ratio"),
+                Item(f"Events, last {len(days)} days (estimate)", round(sum(v for _, v in days)), "recent_days"),
+                Item("Last complete month vs the one before (%)", trend.get("growth_pct"), "growth_pct"),
+                Item("This month, projected to its end", trend.get("projected"), "projected_month"),
+            ],
+            note=(
+                f"parts of table {table} on this server; on a sharded cluster the other shards hold the rest"
+                if table == "sharded_events"
+                else f"parts of table {table}"
+            ),
+        )
 
     @staticmethod
     def _month_table(months) -> Table:
         rows = []
         for m in months:
             compressed, uncompressed = as_int(m["compressed_bytes"]), as_int(m["uncompressed_bytes"])
-            rows.append([str(m["partition"]), as_int(m["stored_rows"]), units.size(compressed), units.size(uncompressed),
-                         round(uncompressed / compressed, 1) if compressed else None, as_int(m["parts"]),
-                         units.utc(as_int(m["first_event"])), units.utc(as_int(m["last_event"]))])
-        return Table("Events per month (partition)", ["Month", "Events", "Compressed", "Uncompressed", "Ratio",
-                                                      "Active parts", "First event", "Last event"], rows)
+            rows.append(
+                [
+                    str(m["partition"]),
+                    as_int(m["stored_rows"]),
+                    units.size(compressed),
+                    units.size(uncompressed),
+                    round(uncompressed / compressed, 1) if compressed else None,
+                    as_int(m["parts"]),
+                    units.utc(as_int(m["first_event"])),
+                    units.utc(as_int(m["last_event"])),
+                ]
+            )
+        return Table(
+            "Events per month (partition)",
+            ["Month", "Events", "Compressed", "Uncompressed", "Ratio", "Active parts", "First event", "Last event"],
+            rows,
+        )
 
     @staticmethod
     def _verdict(months, days, trend, pressure, limits, o, evidence):
@@ -111,23 +163,39 @@ class EventVolume(Check):
         busiest = pressure[0] if pressure else None
         parts = as_int(busiest["parts"]) if busiest else 0
         where = f"{busiest['table']} partition {busiest['partition']}" if busiest else ""
-        advice = [Advice("Many small parts come from many small inserts or merges that cannot keep up: check "
-                         "ClickHouse's CPU and disk load and the merges in system.merges; inserts are delayed at "
-                         f"parts_to_delay_insert ({delay}) and rejected with 'Too many parts' at "
-                         f"parts_to_throw_insert ({throw}).", links=[docs.CLICKHOUSE_LOAD])]
+        advice = [
+            Advice(
+                "Many small parts come from many small inserts or merges that cannot keep up: check "
+                "ClickHouse's CPU and disk load and the merges in system.merges; inserts are delayed at "
+                f"parts_to_delay_insert ({delay}) and rejected with 'Too many parts' at "
+                f"parts_to_throw_insert ({throw}).",
+                links=[docs.CLICKHOUSE_LOAD],
+            )
+        ]
         if throw and parts >= throw:
-            return fail(f"{where} has {parts} active parts, at ClickHouse's limit of {throw}: inserts fail with "
-                        "'Too many parts'", evidence=evidence, advice=advice)
+            return fail(
+                f"{where} has {parts} active parts, at ClickHouse's limit of {throw}: inserts fail with "
+                "'Too many parts'",
+                evidence=evidence,
+                advice=advice,
+            )
         if delay and parts >= delay * o["parts_warn_fraction"]:
-            return warn(f"{where} has {parts} active parts, near parts_to_delay_insert ({delay}) where ClickHouse "
-                        "starts delaying inserts", evidence=evidence, advice=advice)
+            return warn(
+                f"{where} has {parts} active parts, near parts_to_delay_insert ({delay}) where ClickHouse "
+                "starts delaying inserts",
+                evidence=evidence,
+                advice=advice,
+            )
         rows = sum(as_int(m["stored_rows"]) for m in months)
         if not rows:
             return ok("the events table holds no events yet", evidence=evidence)
         recent = round(sum(v for _, v in days))
         growth = f"; last month {trend['growth_pct']:+g}% over the month before" if "growth_pct" in trend else ""
-        return ok(f"{rows:,} events stored in {len(months)} month{'s' if len(months) != 1 else ''} "
-                  f"(about {recent:,} in the last {len(days)} days){growth}", evidence=evidence)
+        return ok(
+            f"{rows:,} events stored in {len(months)} month{'s' if len(months) != 1 else ''} "
+            f"(about {recent:,} in the last {len(days)} days){growth}",
+            evidence=evidence,
+        )
 
 
 def month_trend(months, now: int) -> dict:
@@ -137,7 +205,7 @@ def month_trend(months, now: int) -> dict:
         found = _MONTH.match(str(m["partition"]))
         if found:
             by_month[(int(found.group(1)), int(found.group(2)))] = as_int(m["stored_rows"])
-    today = datetime.fromtimestamp(now, timezone.utc)
+    today = datetime.fromtimestamp(now, UTC)
     current = (today.year, today.month)
     last = _previous(current)
     before = _previous(last)
@@ -145,7 +213,7 @@ def month_trend(months, now: int) -> dict:
     if by_month.get(before) and last in by_month:
         trend["growth_pct"] = round(100.0 * (by_month[last] - by_month[before]) / by_month[before], 1)
     if current in by_month:
-        month_start = datetime(today.year, today.month, 1, tzinfo=timezone.utc).timestamp()
+        month_start = datetime(today.year, today.month, 1, tzinfo=UTC).timestamp()
         elapsed = max(now - month_start, 3600)
         length = calendar.monthrange(today.year, today.month)[1] * DAY
         trend["projected"] = round(by_month[current] * length / elapsed)

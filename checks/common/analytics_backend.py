@@ -19,6 +19,7 @@ from typing import Any
 from posthog_doctor.check import ConnectorError, Context, MissingObject, Query, Skip, units
 
 from .events_table import read_time_bounds
+from .status_page import parse_status
 from .web import instance_status, preflight
 
 CLICKHOUSE, POSTGRES = "ClickHouse", "Postgres"
@@ -73,8 +74,13 @@ def _gather(ctx: Context, recent_days: int) -> BackendVerdict:
     """Each web app answer is read once; the signals and the version come from the same answers."""
     preflight_body, preflight_error = _read(preflight, ctx)
     status_rows, status_error = _read(lambda c: overview_rows(instance_status(c)), ctx)
-    signals = (*from_preflight(preflight_body, preflight_error), from_system_status(status_rows, status_error),
-               *from_status_file(ctx), from_clickhouse(ctx), from_postgres(ctx, recent_days))
+    signals = (
+        *from_preflight(preflight_body, preflight_error),
+        from_system_status(status_rows, status_error),
+        *from_status_file(ctx),
+        from_clickhouse(ctx),
+        from_postgres(ctx, recent_days),
+    )
     return BackendVerdict(signals, reported_version(preflight_body, status_rows))
 
 
@@ -106,16 +112,30 @@ def from_preflight(body: dict | None, error: Exception | None = None) -> list[Si
     signals = []
     if "is_clickhouse_enabled" in body:
         value = body["is_clickhouse_enabled"]
-        signals.append(Signal(f"{source} is_clickhouse_enabled", json.dumps(value),
-                              {True: CLICKHOUSE, False: POSTGRES}.get(value) if isinstance(value, bool) else None))
+        signals.append(
+            Signal(
+                f"{source} is_clickhouse_enabled",
+                json.dumps(value),
+                {True: CLICKHOUSE, False: POSTGRES}.get(value) if isinstance(value, bool) else None,
+            )
+        )
     if "db_backend" in body:
         value = str(body["db_backend"]).lower()
-        signals.append(Signal(f"{source} db_backend", json.dumps(body["db_backend"]),
-                              {"clickhouse": CLICKHOUSE, "postgres": POSTGRES, "postgresql": POSTGRES}.get(value)))
+        signals.append(
+            Signal(
+                f"{source} db_backend",
+                json.dumps(body["db_backend"]),
+                {"clickhouse": CLICKHOUSE, "postgres": POSTGRES, "postgresql": POSTGRES}.get(value),
+            )
+        )
     if not signals:
-        signals.append(Signal(f"{source} is_clickhouse_enabled, db_backend",
-                              "not in the answer (old PostHog shows them to logged-in users only; new PostHog "
-                              "has no Postgres mode)", None))
+        signals.append(
+            Signal(
+                f"{source} is_clickhouse_enabled, db_backend",
+                "not in the answer (old PostHog shows them to logged-in users only; new PostHog has no Postgres mode)",
+                None,
+            )
+        )
     realm = body.get("realm")
     if realm is not None:
         # Old PostHog: "hosted-clickhouse" when installed by the Helm chart, "hosted" otherwise, which was
@@ -147,13 +167,18 @@ def from_status_file(ctx: Context) -> list[Signal]:
     """A saved System Status page (`--status-file`): the same rows, read by the System Status parser."""
     if not ctx.available("status_snapshot"):
         return []  # none given: not a signal, not worth a line
-    from ..system_status import parse_status  # the System Status package's public reader
 
     page = parse_status(ctx.status_snapshot.text)
     rows = [{"key": m.key, "metric": m.label, "value": m.value} for m in page.metrics]
     signal = from_system_status(rows)
-    return [Signal(signal.source.replace("System Status (/api/instance_status)", "saved System Status page"),
-                   signal.observed, signal.points_to, signal.strong)]
+    return [
+        Signal(
+            signal.source.replace("System Status (/api/instance_status)", "saved System Status page"),
+            signal.observed,
+            signal.points_to,
+            signal.strong,
+        )
+    ]
 
 
 def overview_rows(body: Any) -> list[dict]:
@@ -192,5 +217,9 @@ def from_postgres(ctx: Context, recent_days: int) -> Signal:
     age = bounds.now - bounds.last_event
     if age.days < recent_days:
         return Signal(source, f"newest event {units.duration(age.total_seconds())} ago: events are arriving", POSTGRES)
-    return Signal(source, f"newest event {bounds.last_event:%Y-%m-%d}, {age.days} days ago: nothing recent",
-                  CLICKHOUSE, strong=False)
+    return Signal(
+        source,
+        f"newest event {bounds.last_event:%Y-%m-%d}, {age.days} days ago: nothing recent",
+        CLICKHOUSE,
+        strong=False,
+    )

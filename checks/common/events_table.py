@@ -14,8 +14,13 @@ from posthog_doctor.check import Context, Query, explained
 
 EVENT_TABLE = "posthog_event"
 # The other tables that grow with event volume on a Postgres-era PostHog (posthog/models/*.py, old).
-RELATED_TABLES = ("posthog_person", "posthog_persondistinctid", "posthog_sessionrecordingevent",
-                  "posthog_element", "posthog_elementgroup")
+RELATED_TABLES = (
+    "posthog_person",
+    "posthog_persondistinctid",
+    "posthog_sessionrecordingevent",
+    "posthog_element",
+    "posthog_elementgroup",
+)
 
 TABLES_QUERY = Query.from_file(__file__, "event_tables.sql", "postgres")
 HISTOGRAM_QUERY = Query.from_file(__file__, "event_histogram.sql", "postgres")

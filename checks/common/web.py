@@ -14,12 +14,15 @@ from posthog_doctor.check import ConnectorError, Context, ErrorKind, Skip
 
 # On self-hosted PostHog any logged-in user may read System Status (`SingleTenancyOrAdmin`: staff only on
 # PostHog Cloud), so any user's personal API key will do.
-API_KEY_HELP = ("a personal API key of a user of this PostHog (Settings > Personal API keys), passed as "
-                "POSTHOG_PERSONAL_API_KEY or --api-key")
+API_KEY_HELP = (
+    "a personal API key of a user of this PostHog (Settings > Personal API keys), passed as "
+    "POSTHOG_PERSONAL_API_KEY or --api-key"
+)
 
 
 def preflight(ctx: Context) -> dict[str, Any]:
     """`/_preflight/`: service flags, realm, version. Fetched once per run."""
+
     def fetch() -> dict[str, Any]:
         _, body = ctx.posthog_api.get_json("/_preflight/", auth=ctx.has_api_key)
         if not isinstance(body, dict):
@@ -74,6 +77,7 @@ HEALTH_CALL_SECONDS = 5.0  # a health endpoint slower than this is a finding in 
 
 def health(ctx: Context, component: str, path: str, *, seconds: float = HEALTH_CALL_SECONDS) -> HealthAnswer:
     """GET a health endpoint once per run; transport failures (refused, timeout, TLS) raise ConnectorError."""
+
     def fetch() -> HealthAnswer:
         resp = getattr(ctx, component).get(path, timeout=seconds)  # an HTTP component; never needs the API key
         try:

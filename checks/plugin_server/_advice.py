@@ -8,8 +8,7 @@ from ..common import docs
 
 RESTART = Advice(
     "Restart the plugin server; it is safe: events wait in Kafka and are ingested once it is back.",
-    commands=["docker compose restart plugins",
-              "kubectl -n posthog rollout restart deployment/posthog-plugins"],
+    commands=["docker compose restart plugins", "kubectl -n posthog rollout restart deployment/posthog-plugins"],
     links=[docs.TROUBLESHOOTING],
 )
 
@@ -17,8 +16,10 @@ LOOK_NEXT = Advice(
     "If it comes back unhealthy, read its last log lines for Kafka, Redis, Postgres or ClickHouse errors, then "
     "look at the dead letter queue (columns error_location and error of events_dead_letter_queue) for events "
     "it could not ingest.",
-    commands=["docker compose logs --tail 200 plugins",
-              "kubectl -n posthog logs deployment/posthog-plugins --tail 200"],
+    commands=[
+        "docker compose logs --tail 200 plugins",
+        "kubectl -n posthog logs deployment/posthog-plugins --tail 200",
+    ],
     links=[docs.SUPPORT_HERO],
 )
 

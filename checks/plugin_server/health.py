@@ -10,8 +10,18 @@ exactly this: `/_health` answering 200.
 
 from __future__ import annotations
 
-from posthog_doctor.check import (Check, ConnectorError, Context, ErrorKind, Finding, Outcome, Skip, Table, conclude,
-                                  fail)
+from posthog_doctor.check import (
+    Check,
+    ConnectorError,
+    Context,
+    ErrorKind,
+    Finding,
+    Outcome,
+    Skip,
+    Table,
+    conclude,
+    fail,
+)
 
 from ..common.web import HealthAnswer, health
 from ._advice import LOOK_NEXT, RESTART, describe_sub_checks
@@ -26,7 +36,8 @@ NO_ANSWER = {
 
 
 class PluginServerHealth(Check):
-    """Asks the plugin server whether it is healthy (`/_health`) and ready to consume (`/_ready`), naming each failing part."""
+    """Asks the plugin server whether it is healthy (`/_health`) and ready to consume (`/_ready`), naming each
+    failing part."""
 
     id = "plugin_server.health"
     title = "Plugin server health"
@@ -62,8 +73,10 @@ class PluginServerHealth(Check):
     def _no_answer(self, kind: ErrorKind | None, detail: str) -> Outcome:
         if kind not in NO_ANSWER:
             raise Skip(f"plugin server unavailable ({detail}); see plugin_server.connection")
-        return fail("the plugin server " + NO_ANSWER[kind].format(detail=detail) + ", so no event is being ingested",
-                    advice=[RESTART, LOOK_NEXT])
+        return fail(
+            "the plugin server " + NO_ANSWER[kind].format(detail=detail) + ", so no event is being ingested",
+            advice=[RESTART, LOOK_NEXT],
+        )
 
 
 def sub_checks(answer: HealthAnswer) -> dict[str, str]:
@@ -82,23 +95,33 @@ def judge_health(answer: HealthAnswer) -> Finding:
         if not answer.is_json and answer.excerpt.strip().lower() == "ok":
             return Finding.ok("the plugin server reports itself healthy (older plain-text /_health)")
         if answer.is_json:
-            return Finding.warn(f"/_health answered HTTP {answer.status} but its body says {reported or 'nothing'!r}"
-                                + (f" with failing sub-checks {describe_sub_checks(failing)}" if failing else ""))
-        return Finding.warn(f"/_health answered HTTP {answer.status} with a body that is not the plugin server's "
-                            f"health JSON ({answer.content_type or 'no content type'}: {answer.excerpt!r}): "
-                            "is this URL the plugin server (port 6738)?")
+            return Finding.warn(
+                f"/_health answered HTTP {answer.status} but its body says {reported or 'nothing'!r}"
+                + (f" with failing sub-checks {describe_sub_checks(failing)}" if failing else "")
+            )
+        return Finding.warn(
+            f"/_health answered HTTP {answer.status} with a body that is not the plugin server's "
+            f"health JSON ({answer.content_type or 'no content type'}: {answer.excerpt!r}): "
+            "is this URL the plugin server (port 6738)?"
+        )
     if answer.status == 404:
         return Finding.warn("there is no /_health at this address: is this URL the plugin server (port 6738)?")
     if answer.status >= 500 and answer.is_json:
         if failing:
-            return Finding.fail(f"the plugin server reports itself unhealthy (HTTP {answer.status}): failing "
-                                f"{describe_sub_checks(failing)}")
-        return Finding.fail(f"the plugin server reports itself unhealthy (HTTP {answer.status}, status "
-                            f"{reported or 'not given'!r}) without naming the failing part")
+            return Finding.fail(
+                f"the plugin server reports itself unhealthy (HTTP {answer.status}): failing "
+                f"{describe_sub_checks(failing)}"
+            )
+        return Finding.fail(
+            f"the plugin server reports itself unhealthy (HTTP {answer.status}, status "
+            f"{reported or 'not given'!r}) without naming the failing part"
+        )
     if answer.status >= 500:
-        return Finding.fail(f"/_health answered HTTP {answer.status} with a body that is not JSON "
-                            f"({answer.excerpt!r}): the plugin server crashed while answering, or a proxy in "
-                            "front of it cannot reach it")
+        return Finding.fail(
+            f"/_health answered HTTP {answer.status} with a body that is not JSON "
+            f"({answer.excerpt!r}): the plugin server crashed while answering, or a proxy in "
+            "front of it cannot reach it"
+        )
     return Finding.warn(f"/_health answered HTTP {answer.status}: {answer.excerpt!r}")
 
 

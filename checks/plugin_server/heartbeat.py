@@ -9,10 +9,25 @@ is only a failure when the plugin server does not answer its health endpoint eit
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from posthog_doctor.check import (Advice, Check, ConnectorError, Context, ErrorKind, Item, Option, Outcome, Redis,
-                                  Skip, Values, fail, ok, units, warn)
+from posthog_doctor.check import (
+    Advice,
+    Check,
+    ConnectorError,
+    Context,
+    ErrorKind,
+    Item,
+    Option,
+    Outcome,
+    Redis,
+    Skip,
+    Values,
+    fail,
+    ok,
+    units,
+    warn,
+)
 
 from ..common import docs
 from ..common.web import health
@@ -27,11 +42,13 @@ NO_PING_ADVICE = Advice(
     "Nothing to fix if your PostHog is recent: Django then asks the plugin server's /_health (CDP_API_URL, "
     "e.g. http://plugins:6738 on docker compose) instead of this key. On an older PostHog, System Status shows "
     "the plugin server as down until the plugin server writes this key again: upgrade both together.",
-    links=[docs.ENV_VARS])
+    links=[docs.ENV_VARS],
+)
 
 
 class PluginServerHeartbeat(Check):
-    """Reads the plugin server's heartbeat (`@posthog-plugin-server/ping`) and version from Redis and reports the heartbeat's age."""
+    """Reads the plugin server's heartbeat (`@posthog-plugin-server/ping`) and version from Redis and reports the
+    heartbeat's age."""
 
     id = "plugin_server.heartbeat"
     title = "Plugin server heartbeat in Redis"
@@ -47,10 +64,12 @@ class PluginServerHeartbeat(Check):
         version, _ = read_string(ctx.redis, VERSION_KEY)
         queues, _ = read_string(ctx.redis, JOB_QUEUES_KEY)
         ttl = ctx.redis.ttl(PING_KEY) if ping is not None else None
-        items = [Item("Ping", ping if ping is not None else ping_problem or "missing", "ping"),
-                 Item("TTL of the ping (s)", ttl, "ttl_seconds"),
-                 Item("Plugin server version", version or "not written", "version"),
-                 Item("Enabled job queues", queues, "job_queues")]
+        items = [
+            Item("Ping", ping if ping is not None else ping_problem or "missing", "ping"),
+            Item("TTL of the ping (s)", ttl, "ttl_seconds"),
+            Item("Plugin server version", version or "not written", "version"),
+            Item("Enabled job queues", queues, "job_queues"),
+        ]
         alive = ctx.options["alive_seconds"]
         who = f"plugin server {version}" if version else "plugin server"
 
@@ -60,38 +79,62 @@ class PluginServerHeartbeat(Check):
             return self._missing(ctx, who, version, items)
         when = units.parse_timestamp(ping)
         if when is None:
-            return warn(f"{PING_KEY} holds {ping[:60]!r}, not an ISO timestamp: something else writes this key",
-                        evidence=[Values("Heartbeat", items)])
-        age = (datetime.now(timezone.utc) - when).total_seconds()
+            return warn(
+                f"{PING_KEY} holds {ping[:60]!r}, not an ISO timestamp: something else writes this key",
+                evidence=[Values("Heartbeat", items)],
+            )
+        age = (datetime.now(UTC) - when).total_seconds()
         items.insert(1, Item("Age (s)", round(age, 1), "age_seconds"))
         evidence = [Values("Heartbeat", items)]
         if age < -CLOCK_SKEW_SECONDS:
-            return warn(f"the heartbeat is {-age:.0f} s in the future: the clocks of the plugin server and this "
-                        "machine differ, so its age cannot be judged", evidence=evidence,
-                        advice=[Advice("Sync the clocks (NTP) of the PostHog hosts.")])
+            return warn(
+                f"the heartbeat is {-age:.0f} s in the future: the clocks of the plugin server and this "
+                "machine differ, so its age cannot be judged",
+                evidence=evidence,
+                advice=[Advice("Sync the clocks (NTP) of the PostHog hosts.")],
+            )
         metrics = {"ping_age_seconds": round(max(age, 0), 1)}
         if age < alive:
-            return ok(f"{who} heartbeat is {max(age, 0):.0f} s old (alive means younger than {alive:g} s)",
-                      evidence=evidence, metrics=metrics)
-        return fail(f"{who} heartbeat is stale: last written {age:.0f} s ago (alive means younger than "
-                    f"{alive:g} s), so it has stopped or hangs", evidence=evidence, advice=[RESTART, LOOK_NEXT],
-                    metrics=metrics)
+            return ok(
+                f"{who} heartbeat is {max(age, 0):.0f} s old (alive means younger than {alive:g} s)",
+                evidence=evidence,
+                metrics=metrics,
+            )
+        return fail(
+            f"{who} heartbeat is stale: last written {age:.0f} s ago (alive means younger than "
+            f"{alive:g} s), so it has stopped or hangs",
+            evidence=evidence,
+            advice=[RESTART, LOOK_NEXT],
+            metrics=metrics,
+        )
 
     def _missing(self, ctx: Context, who: str, version: str | None, items: list[Item]) -> Outcome:
         verdict, said = http_health(ctx)
         items.append(Item("Plugin server /_health", said, "http_health"))
         evidence = [Values("Heartbeat", items)]
         if verdict == "healthy":
-            return warn(f"no heartbeat key in Redis, but the {who} answers /_health as healthy: recent plugin "
-                        "servers no longer write it", evidence=evidence, advice=[NO_PING_ADVICE])
+            return warn(
+                f"no heartbeat key in Redis, but the {who} answers /_health as healthy: recent plugin "
+                "servers no longer write it",
+                evidence=evidence,
+                advice=[NO_PING_ADVICE],
+            )
         if verdict == "down":
-            return fail(f"no heartbeat in the last 60 s, and its /_health failed too ({said}): the plugin server is down",
-                        evidence=evidence, advice=[RESTART, LOOK_NEXT])
+            return fail(
+                f"no heartbeat in the last 60 s, and its /_health failed too ({said}): the plugin server is down",
+                evidence=evidence,
+                advice=[RESTART, LOOK_NEXT],
+            )
         before = f" ({who} wrote here before)" if version else ""
-        return warn(f"no heartbeat in the last 60 s{before}; its /_health could not be asked ({said}), so it is "
-                    "down or a recent version that no longer writes the key", evidence=evidence,
-                    advice=[Advice("Pass --plugin-server-url http://HOST:6738 so the doctor can ask the plugin "
-                                   "server itself."), RESTART])
+        return warn(
+            f"no heartbeat in the last 60 s{before}; its /_health could not be asked ({said}), so it is "
+            "down or a recent version that no longer writes the key",
+            evidence=evidence,
+            advice=[
+                Advice("Pass --plugin-server-url http://HOST:6738 so the doctor can ask the plugin server itself."),
+                RESTART,
+            ],
+        )
 
 
 def read_string(redis: Redis, key: str) -> tuple[str | None, str]:

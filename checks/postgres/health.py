@@ -8,8 +8,24 @@ WAL until the disk is full.
 
 from __future__ import annotations
 
-from posthog_doctor.check import (Advice, Check, ConnectorError, Context, ErrorKind, Evidence, Finding, Item,
-                                  MissingObject, Option, Outcome, Query, Table, Values, conclude, units)
+from posthog_doctor.check import (
+    Advice,
+    Check,
+    ConnectorError,
+    Context,
+    ErrorKind,
+    Evidence,
+    Finding,
+    Item,
+    MissingObject,
+    Option,
+    Outcome,
+    Query,
+    Table,
+    Values,
+    conclude,
+    units,
+)
 
 from ..common import docs
 
@@ -20,7 +36,7 @@ MIGRATIONS_QUERY = Query.from_file(__file__, "health_migrations.sql", "postgres"
 REPLICATION_QUERY = Query.from_file(__file__, "health_replication.sql", "postgres")
 SLOTS_QUERY = Query.from_file(__file__, "health_slots.sql", "postgres")
 STANDBY_QUERY = Query.from_file(__file__, "health_standby.sql", "postgres")
-GiB = 1024 ** 3
+GiB = 1024**3
 
 
 class PostgresHealth(Check):
@@ -40,8 +56,15 @@ class PostgresHealth(Check):
         "slot_retained_wal_gb": Option(5.0, "warn when a replication slot holds back more WAL than this (GiB)"),
         "standby_delay_seconds": Option(300.0, "warn when a standby replays this far behind its primary"),
     }
-    queries = (SERVER_QUERY, CONNECTIONS_QUERY, SESSIONS_QUERY, MIGRATIONS_QUERY, REPLICATION_QUERY, SLOTS_QUERY,
-               STANDBY_QUERY)
+    queries = (
+        SERVER_QUERY,
+        CONNECTIONS_QUERY,
+        SESSIONS_QUERY,
+        MIGRATIONS_QUERY,
+        REPLICATION_QUERY,
+        SLOTS_QUERY,
+        STANDBY_QUERY,
+    )
 
     def run(self, ctx: Context) -> Outcome:
         o = ctx.options
@@ -51,21 +74,33 @@ class PostgresHealth(Check):
         migrations, migrations_note = _migrations(ctx)
         replication = _replication(ctx, server["in_recovery"])
 
-        findings = [*connection_findings(server, connections, o), *transaction_findings(connections, o),
-                    *migration_findings(server, migrations, migrations_note),
-                    *replication_findings(server, replication, o)]
-        evidence: list[Evidence] = [server_evidence(server), connections_evidence(server, connections),
-                    sessions_evidence(sessions, ctx.include_payloads),
-                    Table("Django migrations", ["App", "Applied", "Latest", "Last applied"],
-                          [[m["app"], m["applied"], m["latest"], m["last_applied_at"]] for m in migrations],
-                          note=migrations_note),
-                    *replication_evidence(server, replication)]
-        headline = (f"Postgres {server['server_version'].split()[0]}, database {server['database']} "
-                    f"{units.size(server['database_bytes'])}, {connections['connections']} of "
-                    f"{server['max_connections']} connections")
+        findings = [
+            *connection_findings(server, connections, o),
+            *transaction_findings(connections, o),
+            *migration_findings(server, migrations, migrations_note),
+            *replication_findings(server, replication, o),
+        ]
+        evidence: list[Evidence] = [
+            server_evidence(server),
+            connections_evidence(server, connections),
+            sessions_evidence(sessions, ctx.include_payloads),
+            Table(
+                "Django migrations",
+                ["App", "Applied", "Latest", "Last applied"],
+                [[m["app"], m["applied"], m["latest"], m["last_applied_at"]] for m in migrations],
+                note=migrations_note,
+            ),
+            *replication_evidence(server, replication),
+        ]
+        headline = (
+            f"Postgres {server['server_version'].split()[0]}, database {server['database']} "
+            f"{units.size(server['database_bytes'])}, {connections['connections']} of "
+            f"{server['max_connections']} connections"
+        )
         latest = next((m["latest"] for m in migrations if m["app"] == "posthog"), None)
-        return conclude(findings, headline + (f", latest PostHog migration {latest}" if latest else ""),
-                        evidence=evidence)
+        return conclude(
+            findings, headline + (f", latest PostHog migration {latest}" if latest else ""), evidence=evidence
+        )
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -102,27 +137,47 @@ def connection_findings(server: dict, connections: dict, o) -> list[Finding]:
         found = Finding.warn
     else:
         return []
-    return [found(f"{connections['connections']} of {usable} usable connections taken ({used_pct:.0f}%)", Advice(
-        "Postgres is close to refusing new connections, which PostHog's web, worker and plugin server report as "
-        "database errors. Put PgBouncer in front (the Helm chart has one; set USING_PGBOUNCER), lower the pools of "
-        "the PostHog containers, or raise max_connections (needs a restart).", links=[docs.ENV_VARS]))]
+    return [
+        found(
+            f"{connections['connections']} of {usable} usable connections taken ({used_pct:.0f}%)",
+            Advice(
+                "Postgres is close to refusing new connections, which PostHog's web, worker and plugin server report "
+                "as database errors. Put PgBouncer in front (the Helm chart has one; set USING_PGBOUNCER), lower the "
+                "pools of the PostHog containers, or raise max_connections (needs a restart).",
+                links=[docs.ENV_VARS],
+            ),
+        )
+    ]
 
 
 def transaction_findings(connections: dict, o) -> list[Finding]:
     found = []
     oldest = connections["oldest_transaction_seconds"]
     if oldest is not None and oldest >= 60 * o["long_transaction_minutes"]:
-        found.append(Finding.warn(f"a transaction has been open for {_duration(oldest)}", Advice(
-            "A long-open transaction holds back VACUUM on every table, so tables bloat and queries slow down. Find "
-            "it in the sessions table below (pg_stat_activity) and end it if it is stuck.",
-            commands=["SELECT pg_cancel_backend(<pid>);  -- or pg_terminate_backend(<pid>)"], links=[docs.PG_ACTIVITY])))
+        found.append(
+            Finding.warn(
+                f"a transaction has been open for {_duration(oldest)}",
+                Advice(
+                    "A long-open transaction holds back VACUUM on every table, so tables bloat and queries slow down. "
+                    "Find it in the sessions table below (pg_stat_activity) and end it if it is stuck.",
+                    commands=["SELECT pg_cancel_backend(<pid>);  -- or pg_terminate_backend(<pid>)"],
+                    links=[docs.PG_ACTIVITY],
+                ),
+            )
+        )
     idle = connections["oldest_idle_in_transaction_seconds"]
     if idle is not None and idle >= 60 * o["idle_in_transaction_minutes"]:
-        found.append(Finding.warn(f"{connections['idle_in_transaction']} session(s) idle inside a transaction, the "
-                                  f"oldest for {_duration(idle)}", Advice(
-            "A session idle inside a transaction keeps its locks and holds back VACUUM. Setting "
-            "idle_in_transaction_session_timeout (e.g. 10min) makes Postgres end such sessions.",
-            links=[docs.PG_ACTIVITY])))
+        found.append(
+            Finding.warn(
+                f"{connections['idle_in_transaction']} session(s) idle inside a transaction, the "
+                f"oldest for {_duration(idle)}",
+                Advice(
+                    "A session idle inside a transaction keeps its locks and holds back VACUUM. Setting "
+                    "idle_in_transaction_session_timeout (e.g. 10min) makes Postgres end such sessions.",
+                    links=[docs.PG_ACTIVITY],
+                ),
+            )
+        )
     return found
 
 
@@ -130,10 +185,17 @@ def migration_findings(server: dict, migrations: list[dict], note: str) -> list[
     if note.startswith("django_migrations not readable"):
         return []  # shown in the evidence; says nothing about the database itself
     if not any(m["app"] == "posthog" for m in migrations):
-        return [Finding.warn(f"database {server['database']} has no PostHog migrations ({note or 'no posthog app'}): is "
-                         "this PostHog's database?", Advice(
-            "Point the doctor at the database PostHog uses: DATABASE_URL, or POSTHOG_DB_NAME with the host and port "
-            "(hobby and Helm: database 'posthog').", links=[docs.ENV_VARS]))]
+        return [
+            Finding.warn(
+                f"database {server['database']} has no PostHog migrations ({note or 'no posthog app'}): is "
+                "this PostHog's database?",
+                Advice(
+                    "Point the doctor at the database PostHog uses: DATABASE_URL, or POSTHOG_DB_NAME with the host and "
+                    "port (hobby and Helm: database 'posthog').",
+                    links=[docs.ENV_VARS],
+                ),
+            )
+        ]
     return []
 
 
@@ -141,20 +203,32 @@ def replication_findings(server: dict, replication: dict, o) -> list[Finding]:
     found = []
     standby = replication.get("standby")
     if standby is not None:
-        found.append(Finding.warn("this Postgres is a read-only standby", Advice(
-            "PostHog writes to the primary: check that the doctor (and PostHog's DATABASE_URL) point at the "
-            "primary, not at a replica.")))
+        found.append(
+            Finding.warn(
+                "this Postgres is a read-only standby",
+                Advice(
+                    "PostHog writes to the primary: check that the doctor (and PostHog's DATABASE_URL) point at the "
+                    "primary, not at a replica."
+                ),
+            )
+        )
         delay = standby.get("replay_delay_seconds")
         if delay is not None and not standby.get("caught_up") and delay >= o["standby_delay_seconds"]:
             found.append(Finding.warn(f"the standby replays {_duration(delay)} behind its primary"))
     for slot in replication.get("slots", ()):
         retained = slot["retained_wal_bytes"] or 0
         if not slot["active"] and retained >= o["slot_retained_wal_gb"] * GiB:
-            found.append(Finding.warn(f"inactive replication slot {slot['slot_name']} holds {units.size(retained)} "
-                                      "of WAL", Advice("An inactive slot keeps WAL until its consumer returns, until the disk is full. "
-                                 "Drop it if nothing will use it again.",
-                                 commands=[f"SELECT pg_drop_replication_slot('{slot['slot_name']}');"],
-                                 links=[docs.PG_SLOTS])))
+            found.append(
+                Finding.warn(
+                    f"inactive replication slot {slot['slot_name']} holds {units.size(retained)} of WAL",
+                    Advice(
+                        "An inactive slot keeps WAL until its consumer returns, until the disk is full. "
+                        "Drop it if nothing will use it again.",
+                        commands=[f"SELECT pg_drop_replication_slot('{slot['slot_name']}');"],
+                        links=[docs.PG_SLOTS],
+                    ),
+                )
+            )
     return found
 
 
@@ -162,59 +236,99 @@ def replication_findings(server: dict, replication: dict, o) -> list[Finding]:
 
 
 def server_evidence(server: dict) -> Values:
-    return Values("Server", [
-        Item("Version", server["server_version"], "server_version"),
-        Item("Database", server["database"], "database"),
-        Item("Database size", units.size(server["database_bytes"]), "database_size"),
-        Item("Running since", server["started_at"], "started_at"),
-        Item("Standby (in recovery)", server["in_recovery"], "in_recovery"),
-    ])
+    return Values(
+        "Server",
+        [
+            Item("Version", server["server_version"], "server_version"),
+            Item("Database", server["database"], "database"),
+            Item("Database size", units.size(server["database_bytes"]), "database_size"),
+            Item("Running since", server["started_at"], "started_at"),
+            Item("Standby (in recovery)", server["in_recovery"], "in_recovery"),
+        ],
+    )
 
 
 def connections_evidence(server: dict, connections: dict) -> Values:
     usable = max(1, server["max_connections"] - server["reserved_connections"])
-    return Values("Connections", [
-        Item("Client connections", connections["connections"], "connections"),
-        Item("max_connections (reserved for superusers)",
-             f"{server['max_connections']} ({server['reserved_connections']})", "max_connections"),
-        Item("Used (%)", round(100 * connections["connections"] / usable, 1), "used_pct"),
-        Item("Active", connections["active"], "active"),
-        Item("Idle", connections["idle"], "idle"),
-        Item("Idle in transaction", connections["idle_in_transaction"], "idle_in_transaction"),
-        Item("On this database", connections["on_this_database"], "on_this_database"),
-        Item("Of other roles, details hidden", connections["not_visible"], "not_visible"),
-    ], note="Sessions of other roles show no state unless the doctor's role has pg_read_all_stats."
-       if connections["not_visible"] else "")
+    return Values(
+        "Connections",
+        [
+            Item("Client connections", connections["connections"], "connections"),
+            Item(
+                "max_connections (reserved for superusers)",
+                f"{server['max_connections']} ({server['reserved_connections']})",
+                "max_connections",
+            ),
+            Item("Used (%)", round(100 * connections["connections"] / usable, 1), "used_pct"),
+            Item("Active", connections["active"], "active"),
+            Item("Idle", connections["idle"], "idle"),
+            Item("Idle in transaction", connections["idle_in_transaction"], "idle_in_transaction"),
+            Item("On this database", connections["on_this_database"], "on_this_database"),
+            Item("Of other roles, details hidden", connections["not_visible"], "not_visible"),
+        ],
+        note="Sessions of other roles show no state unless the doctor's role has pg_read_all_stats."
+        if connections["not_visible"]
+        else "",
+    )
 
 
 def sessions_evidence(sessions: list[dict], include_payloads: bool) -> Table:
-    rows = [[s["pid"], s["user"], s["application_name"] or "—", s["state"], _duration(s["transaction_seconds"]),
-             _duration(s["state_seconds"]), ".".join(filter(None, (s["wait_event_type"], s["wait_event"]))) or "—",
-             s["query"] if include_payloads else _statement_kind(s["query"])] for s in sessions]
-    return Table("Oldest open transactions", ["PID", "User", "Application", "State", "Open for", "In state for",
-                                              "Waiting on", "Query"], rows,
-                 note="" if include_payloads else "Query text is reduced to its first word (--include-payloads "
-                                                  "keeps it).")
+    rows = [
+        [
+            s["pid"],
+            s["user"],
+            s["application_name"] or "—",
+            s["state"],
+            _duration(s["transaction_seconds"]),
+            _duration(s["state_seconds"]),
+            ".".join(filter(None, (s["wait_event_type"], s["wait_event"]))) or "—",
+            s["query"] if include_payloads else _statement_kind(s["query"]),
+        ]
+        for s in sessions
+    ]
+    return Table(
+        "Oldest open transactions",
+        ["PID", "User", "Application", "State", "Open for", "In state for", "Waiting on", "Query"],
+        rows,
+        note="" if include_payloads else "Query text is reduced to its first word (--include-payloads keeps it).",
+    )
 
 
 def replication_evidence(server: dict, replication: dict) -> list:
     if "standby" in replication:
         standby = replication["standby"] or {}
-        return [Values("Replication", [
-            Item("Role", "standby", "role"),
-            Item("Replay delay", _duration(standby.get("replay_delay_seconds")), "replay_delay"),
-            Item("Caught up with what it received", standby.get("caught_up"), "caught_up"),
-        ])]
+        return [
+            Values(
+                "Replication",
+                [
+                    Item("Role", "standby", "role"),
+                    Item("Replay delay", _duration(standby.get("replay_delay_seconds")), "replay_delay"),
+                    Item("Caught up with what it received", standby.get("caught_up"), "caught_up"),
+                ],
+            )
+        ]
     primary = replication["primary"] or {}
-    evidence: list[Evidence] = [Values("Replication", [
-        Item("Role", "primary", "role"),
-        Item("Streaming standbys", primary.get("standbys"), "standbys"),
-        Item("Largest replay lag", _duration(primary.get("max_replay_lag_seconds")), "max_replay_lag"),
-    ])]
+    evidence: list[Evidence] = [
+        Values(
+            "Replication",
+            [
+                Item("Role", "primary", "role"),
+                Item("Streaming standbys", primary.get("standbys"), "standbys"),
+                Item("Largest replay lag", _duration(primary.get("max_replay_lag_seconds")), "max_replay_lag"),
+            ],
+        )
+    ]
     if replication["slots"]:
-        evidence.append(Table("Replication slots", ["Slot", "Type", "Active", "WAL held"],
-                              [[s["slot_name"], s["slot_type"], s["active"], units.size(s["retained_wal_bytes"] or 0)]
-                               for s in replication["slots"]]))
+        evidence.append(
+            Table(
+                "Replication slots",
+                ["Slot", "Type", "Active", "WAL held"],
+                [
+                    [s["slot_name"], s["slot_type"], s["active"], units.size(s["retained_wal_bytes"] or 0)]
+                    for s in replication["slots"]
+                ],
+            )
+        )
     return evidence
 
 

@@ -17,8 +17,10 @@ READYZ = {
     "postgres": ("Postgres", "Check DATABASE_URL and that Postgres runs."),
     "postgres_flags": ("Postgres for feature flags", "Check the feature-flag database settings and that it runs."),
     "postgres_migrations_uptodate": ("Postgres migrations applied", "Run the migrations (see /_health below)."),
-    "clickhouse": ("ClickHouse (HTTP ping)", "Django pings CLICKHOUSE_HTTP_URL/ping: check the ClickHouse host and "
-                                             "its HTTP port (8123)."),
+    "clickhouse": (
+        "ClickHouse (HTTP ping)",
+        "Django pings CLICKHOUSE_HTTP_URL/ping: check the ClickHouse host and its HTTP port (8123).",
+    ),
     "kafka_connected": ("Kafka", "Check KAFKA_HOSTS and that Kafka runs; events are lost while Kafka is down."),
     "celery_broker": ("Celery broker (Redis)", "Check REDIS_URL and that Redis runs."),
     "cache": ("Django cache (Redis)", "Check REDIS_URL and that Redis runs."),
@@ -28,7 +30,8 @@ MIGRATIONS = Advice(
     "web container's logs (hobby) or the migrate job's logs (Helm); for a stuck job, delete it and run "
     "`helm upgrade` again.",
     commands=["docker compose logs --tail 200 web", "kubectl -n posthog get jobs"],
-    links=[docs.UPGRADING, docs.TROUBLESHOOTING])
+    links=[docs.UPGRADING, docs.TROUBLESHOOTING],
+)
 
 
 class PostHogReadiness(Check):
@@ -63,8 +66,9 @@ def judge_migrations(answer: HealthAnswer) -> Finding:
     if answer.status == 404:
         return Finding.ok("no /_health on this web app")
     if "migration" in answer.excerpt.lower():
-        return Finding.fail(f"Django migrations are not up to date (/_health answered HTTP {answer.status})",
-                            MIGRATIONS)
+        return Finding.fail(
+            f"Django migrations are not up to date (/_health answered HTTP {answer.status})", MIGRATIONS
+        )
     found = Finding.fail if answer.status >= 500 else Finding.warn
     return found(f"/_health answered HTTP {answer.status}: {answer.excerpt!r}")
 
@@ -74,13 +78,17 @@ def judge_readyz(answer: HealthAnswer) -> Finding:
         return Finding.ok("no /_readyz (an older PostHog)")
     checks = {k: v for k, v in answer.fields().items() if isinstance(v, bool)}
     if not checks:
-        return Finding.warn(f"/_readyz answered HTTP {answer.status} without its map of checks "
-                            f"({answer.content_type or 'no content type'}: {answer.excerpt!r})")
+        return Finding.warn(
+            f"/_readyz answered HTTP {answer.status} without its map of checks "
+            f"({answer.content_type or 'no content type'}: {answer.excerpt!r})"
+        )
     down = [name for name, up in checks.items() if not up]
     if not down and answer.ok:
         return Finding.ok(f"every dependency ready ({', '.join(checks)})")
     if not down:
         return Finding.warn(f"/_readyz answered HTTP {answer.status} although every check is true")
     named = ", ".join(f"{READYZ.get(n, (n,))[0]} ({n})" for n in down)
-    return Finding.fail(f"not ready: {named} false in /_readyz",
-                        *(Advice(READYZ[n][1], links=[docs.TROUBLESHOOTING]) for n in down if n in READYZ))
+    return Finding.fail(
+        f"not ready: {named} false in /_readyz",
+        *(Advice(READYZ[n][1], links=[docs.TROUBLESHOOTING]) for n in down if n in READYZ),
+    )

@@ -8,22 +8,38 @@ prints offline.
 
 from __future__ import annotations
 
-from posthog_doctor.check import (Check, Context, ErrorKind, Evidence, Finding, Option, Outcome, Skip, Status, Table,
-                                  Text, Undetermined, conclude)
+from posthog_doctor.check import (
+    Check,
+    Context,
+    ErrorKind,
+    Evidence,
+    Finding,
+    Option,
+    Outcome,
+    Skip,
+    Status,
+    Table,
+    Text,
+    Undetermined,
+    conclude,
+)
 
+from ..common.status_page import StatusPage, parse_status, status_from_api
 from ..common.web import instance_status
 from .findings import Thresholds, evaluate
-from .parser import StatusPage, parse_status, status_from_api
 
 SOURCES = {"api": "/api/instance_status", "json": "a saved API response", "text": "a pasted page"}
 
-NEEDS = ("needs the System Status page: a personal API key (--api-key or POSTHOG_PERSONAL_API_KEY) "
-         "with the web app reachable, or a saved copy (--status-file FILE: the JSON of /api/instance_status or the "
-         "page's text)")
+NEEDS = (
+    "needs the System Status page: a personal API key (--api-key or POSTHOG_PERSONAL_API_KEY) "
+    "with the web app reachable, or a saved copy (--status-file FILE: the JSON of /api/instance_status or the "
+    "page's text)"
+)
 
 
 class SystemStatus(Check):
-    """Reads the System Status page (live with an API key, or a saved copy from `--status-file`) and reports what it shows wrong."""
+    """Reads the System Status page (live with an API key, or a saved copy from `--status-file`) and reports what it
+    shows wrong."""
 
     id = "system_status"
     title = "System Status page"
@@ -40,8 +56,9 @@ class SystemStatus(Check):
         if not page.metrics:
             raise Undetermined(f"{where}: {headline(page, findings)}")
         summary = f"{where} — {headline(page, findings)}"
-        return conclude(findings, summary, summary=summary, evidence=_evidence(page, findings),
-                        partial=bool(page.problems))  # a paste the parser could only partly read
+        return conclude(
+            findings, summary, summary=summary, evidence=_evidence(page, findings), partial=bool(page.problems)
+        )  # a paste the parser could only partly read
 
     @staticmethod
     def _read(ctx: Context) -> tuple[StatusPage, str]:
@@ -69,9 +86,15 @@ def _evidence(page: StatusPage, findings: list[Finding]) -> list[Evidence]:
     ]
     sizes = page.metric("clickhouse_table_sizes")
     if sizes is not None and sizes.subrows is not None and sizes.subrows.rows:
-        evidence.append(Table("ClickHouse table sizes", sizes.subrows.columns or ["Table", "Size", "Rows"],
-                              sizes.subrows.rows[:20], truncated=len(sizes.subrows.rows) > 20,
-                              total_rows=len(sizes.subrows.rows)))
+        evidence.append(
+            Table(
+                "ClickHouse table sizes",
+                sizes.subrows.columns or ["Table", "Size", "Rows"],
+                sizes.subrows.rows[:20],
+                truncated=len(sizes.subrows.rows) > 20,
+                total_rows=len(sizes.subrows.rows),
+            )
+        )
     if page.problems:
         evidence.append(Text("What could not be read", "\n".join(page.problems)))
     return evidence
@@ -86,6 +109,7 @@ def headline(page: StatusPage, findings: list[Finding]) -> str:
         return f"every service System Status reports is healthy ({len(page.metrics)} rows)"
     fails = sum(f.status is Status.FAIL for f in bad)
     warns = len(bad) - fails
-    counts = ", ".join(text for n, text in ((fails, f"{fails} failed"), (warns, f"{warns} warning{'s' * (warns > 1)}"))
-                       if n)
+    counts = ", ".join(
+        text for n, text in ((fails, f"{fails} failed"), (warns, f"{warns} warning{'s' * (warns > 1)}")) if n
+    )
     return f"{counts}: " + "; ".join(f.text for f in bad)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import yaml
 
 from posthog_doctor.check import Advice, Finding, Status, units
 
-from .parser import StatusPage
-from .values import parse_age, parse_size
+from ..common.status_page import StatusPage
+from ..common.status_page.values import parse_age, parse_size
 
 CLOCK_SKEW_SECONDS = 300  # a last ingestion further in the future than this means the clocks differ
 
@@ -52,7 +53,7 @@ def knowledge() -> dict[str, Any]:
 
 def evaluate(page: StatusPage, thresholds: Thresholds = Thresholds(), now: datetime | None = None) -> list[Finding]:
     """Every finding the page supports, in the order of RULES; each keyed by the row or rule it comes from."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return [finding for rule in RULES for finding in rule(page, thresholds, now)]
 
 
@@ -87,9 +88,12 @@ def flags(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
             yield _found(flag["key"], "ok", f"{flag['name']}: yes")
         elif value is False:
             detail = _detail(page, flag.get("detail", ""))
-            yield _found(flag["key"], flag["when_false"], flag["says_false"] + (f" ({detail})" if detail else ""),
-                         Advice(" ".join(flag["advice"].split()), list(flag.get("commands", ())),
-                                _links(flag.get("links", ()))))
+            yield _found(
+                flag["key"],
+                flag["when_false"],
+                flag["says_false"] + (f" ({detail})" if detail else ""),
+                Advice(" ".join(flag["advice"].split()), list(flag.get("commands", ())), _links(flag.get("links", ()))),
+            )
         elif value is not None:
             yield _found(flag["key"], "warn", f"{flag['name']}: {_quote(value)} is neither yes nor no")
 
@@ -110,19 +114,31 @@ def analytics_database(page: StatusPage, t: Thresholds, now: datetime) -> Iterat
     if value.lower() == "postgres":
         size = page.value("postgres_events_table_size")
         held = f" (events table: {size})" if size else ""
-        yield _found("analytics_database", "warn", f"events are stored in Postgres, not ClickHouse{held}",
-                     _advised("analytics_database_postgres"))
+        yield _found(
+            "analytics_database",
+            "warn",
+            f"events are stored in Postgres, not ClickHouse{held}",
+            _advised("analytics_database_postgres"),
+        )
     else:
         yield _found("analytics_database", "ok", f"analytics database: {value}")
 
 
-VERSIONS = (("posthog_version", "PostHog"), ("posthog_git_sha", "PostHog commit"),
-            ("plugin_server_version", "plugin server"), ("pg_version", "Postgres"), ("redis_version", "Redis"))
+VERSIONS = (
+    ("posthog_version", "PostHog"),
+    ("posthog_git_sha", "PostHog commit"),
+    ("plugin_server_version", "plugin server"),
+    ("pg_version", "Postgres"),
+    ("redis_version", "Redis"),
+)
 
 
 def versions(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
-    parts = [f"{name} {str(page.value(key))[:12] if key == 'posthog_git_sha' else page.value(key)}"
-             for key, name in VERSIONS if page.value(key) is not None]
+    parts = [
+        f"{name} {str(page.value(key))[:12] if key == 'posthog_git_sha' else page.value(key)}"
+        for key, name in VERSIONS
+        if page.value(key) is not None
+    ]
     if parts:
         yield _found("versions", "ok", "versions: " + ", ".join(parts))
 
@@ -138,13 +154,19 @@ def clickhouse_disks(page: StatusPage, t: Thresholds, now: datetime) -> Iterator
             continue  # a page cut short before the total: its problems say so
         free, total = parse_size(metric.value), parse_size(total_value)
         if free is None or not total:
-            yield _found(f"clickhouse_disk_{index}", "warn", f"ClickHouse disk {index}: the sizes "
-                         f"{_quote(metric.value)} free of {_quote(total_value)} could not be read")
+            yield _found(
+                f"clickhouse_disk_{index}",
+                "warn",
+                f"ClickHouse disk {index}: the sizes "
+                f"{_quote(metric.value)} free of {_quote(total_value)} could not be read",
+            )
             continue
         pct = 100 * free / total
         status = "fail" if pct < t.disk_fail_free_pct else "warn" if pct < t.disk_warn_free_pct else "ok"
         text = f"ClickHouse disk {index}: {units.size(free)} free of {units.size(total)} ({pct:.0f}%)"
-        yield _found(f"clickhouse_disk_{index}", status, text, *([_advised("clickhouse_disk")] if status != "ok" else []))
+        yield _found(
+            f"clickhouse_disk_{index}", status, text, *([_advised("clickhouse_disk")] if status != "ok" else [])
+        )
 
 
 def last_event(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
@@ -153,16 +175,28 @@ def last_event(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Findi
         return
     age, never = parse_age(value, now)
     if never:
-        yield _found("last_event_ingested", "warn", "no event was ingested in the hour before the page was taken",
-                     _advised("last_event"))
+        yield _found(
+            "last_event_ingested",
+            "warn",
+            "no event was ingested in the hour before the page was taken",
+            _advised("last_event"),
+        )
     elif age is None:
         yield _found("last_event_ingested", "warn", f"last event ingested: {_quote(value)} could not be read as a time")
     elif age < -CLOCK_SKEW_SECONDS:
-        yield _found("last_event_ingested", "warn", f"last event ingested {units.duration(-age)} in the future: the "
-                     "clocks of ClickHouse and this machine differ, so its age cannot be judged")
+        yield _found(
+            "last_event_ingested",
+            "warn",
+            f"last event ingested {units.duration(-age)} in the future: the "
+            "clocks of ClickHouse and this machine differ, so its age cannot be judged",
+        )
     elif age > t.ingest_warn_minutes * 60:
-        yield _found("last_event_ingested", "warn", f"last event ingested {units.duration(age)} ago (more than "
-                     f"{t.ingest_warn_minutes:g} min)", _advised("last_event"))
+        yield _found(
+            "last_event_ingested",
+            "warn",
+            f"last event ingested {units.duration(age)} ago (more than {t.ingest_warn_minutes:g} min)",
+            _advised("last_event"),
+        )
     else:
         yield _found("last_event_ingested", "ok", f"last event ingested {units.duration(age)} ago")
 
@@ -185,4 +219,10 @@ def redis_memory(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Fin
 
 
 RULES: tuple[Callable[[StatusPage, Thresholds, datetime], Iterator[Finding]], ...] = (
-    flags, analytics_database, last_event, clickhouse_disks, redis_memory, versions)
+    flags,
+    analytics_database,
+    last_event,
+    clickhouse_disks,
+    redis_memory,
+    versions,
+)

@@ -15,8 +15,20 @@ from ..topology import Component
 from .base import ConnectorError, Deadline, ErrorKind, MissingObject, ProbeResult, WouldScan, resolves
 from .results import Query, QueryResult
 
-__all__ = ["ConnectorError", "Deadline", "ErrorKind", "MissingObject", "ProbeResult", "Query", "QueryResult",
-           "SnapshotFile", "WouldScan", "own_queries", "probe", "read_snapshot"]
+__all__ = [
+    "ConnectorError",
+    "Deadline",
+    "ErrorKind",
+    "MissingObject",
+    "ProbeResult",
+    "Query",
+    "QueryResult",
+    "SnapshotFile",
+    "WouldScan",
+    "own_queries",
+    "probe",
+    "read_snapshot",
+]
 
 MAX_SNAPSHOT_BYTES = 5_000_000
 
@@ -63,24 +75,38 @@ def resolve_endpoint(endpoint: Endpoint) -> Endpoint | None:
     return None
 
 
-def probe(component: Component, endpoint: Endpoint | None, *, seconds: float = 5.0,
-          status_file: Path | None = None, tag: str = "probe") -> tuple[ProbeResult, Endpoint | None]:
+def probe(
+    component: Component,
+    endpoint: Endpoint | None,
+    *,
+    seconds: float = 5.0,
+    status_file: Path | None = None,
+    tag: str = "probe",
+) -> tuple[ProbeResult, Endpoint | None]:
     """Find out whether `component` answers; returns the result and the endpoint actually used."""
     if component.kind == "host":
         return ProbeResult(True, "always available"), None
     if component.kind == "file":
         if status_file is None:
-            return ProbeResult(False, "no file given (use --status-file FILE)", error_kind=ErrorKind.NOT_CONFIGURED), None
+            return ProbeResult(
+                False, "no file given (use --status-file FILE)", error_kind=ErrorKind.NOT_CONFIGURED
+            ), None
         if not status_file.is_file():
             return ProbeResult(False, f"{status_file.name} is not a readable file", error_kind=ErrorKind.ERROR), None
         return ProbeResult(True, f"file {status_file.name}"), None
     if endpoint is None:
-        return ProbeResult(False, f"{component.label} is disabled in the configuration", error_kind=ErrorKind.DISABLED), None
+        return ProbeResult(
+            False, f"{component.label} is disabled in the configuration", error_kind=ErrorKind.DISABLED
+        ), None
     resolved = resolve_endpoint(endpoint)
     if resolved is None:
         hosts = ", ".join((endpoint.host, *endpoint.fallback_hosts))
-        return ProbeResult(False, f"none of the default hosts ({hosts}) resolves; set {component.flag}",
-                           error_kind=ErrorKind.DNS, endpoint=endpoint.url()), None
+        return ProbeResult(
+            False,
+            f"none of the default hosts ({hosts}) resolves; set {component.flag}",
+            error_kind=ErrorKind.DNS,
+            endpoint=endpoint.url(),
+        ), None
     deadline = Deadline(seconds)
     started = time.monotonic()
     try:
@@ -89,8 +115,9 @@ def probe(component: Component, endpoint: Endpoint | None, *, seconds: float = 5
         return ProbeResult(False, str(exc), error_kind=exc.kind, endpoint=resolved.url()), resolved
     latency = round((time.monotonic() - started) * 1000, 1)
     name = f"{component.label} {version}".strip()
-    return ProbeResult(True, f"{name} answered in {latency:.0f} ms", version, latency, details,
-                       endpoint=resolved.url()), resolved
+    return ProbeResult(
+        True, f"{name} answered in {latency:.0f} ms", version, latency, details, endpoint=resolved.url()
+    ), resolved
 
 
 def _probe_clickhouse(component: Component, endpoint: Endpoint, deadline: Deadline, tag: str):
@@ -101,8 +128,10 @@ def _probe_clickhouse(component: Component, endpoint: Endpoint, deadline: Deadli
         row = ch.query("SELECT version() AS version, uptime() AS uptime_seconds").first() or {}
     finally:
         ch.close()
-    return str(row.get("version", "")), {"uptime_seconds": row.get("uptime_seconds"),
-                                         "limits_applied": ch.settings_allowed}
+    return str(row.get("version", "")), {
+        "uptime_seconds": row.get("uptime_seconds"),
+        "limits_applied": ch.settings_allowed,
+    }
 
 
 def _probe_postgres(component: Component, endpoint: Endpoint, deadline: Deadline, tag: str):
@@ -110,8 +139,13 @@ def _probe_postgres(component: Component, endpoint: Endpoint, deadline: Deadline
 
     pg = Postgres(endpoint, deadline)
     try:
-        row = pg.query("SELECT current_setting('server_version') AS version, "
-                       "pg_is_in_recovery() AS in_recovery, current_database() AS database").first() or {}
+        row = (
+            pg.query(
+                "SELECT current_setting('server_version') AS version, "
+                "pg_is_in_recovery() AS in_recovery, current_database() AS database"
+            ).first()
+            or {}
+        )
     finally:
         pg.close()
     return str(row.get("version", "")), {"in_recovery": row.get("in_recovery"), "database": row.get("database")}

@@ -117,15 +117,24 @@ def network_error(exc: BaseException, where: str, timeout: float | None = None) 
     lowered = text.lower()
     if isinstance(exc, ConnectionRefusedError) or "refused" in lowered:
         return ConnectorError(f"connection refused by {where}: nothing listens there", ErrorKind.REFUSED)
-    if isinstance(exc, socket.gaierror) or "name or service not known" in lowered or "nodename nor servname" in lowered \
-            or "temporary failure in name resolution" in lowered or "could not translate host name" in lowered:
+    if (
+        isinstance(exc, socket.gaierror)
+        or "name or service not known" in lowered
+        or "nodename nor servname" in lowered
+        or "temporary failure in name resolution" in lowered
+        or "could not translate host name" in lowered
+    ):
         return ConnectorError(f"cannot resolve the host of {where}: check the name and the network", ErrorKind.DNS)
     if isinstance(exc, (socket.timeout, TimeoutError)) or "timed out" in lowered or "timeout" in lowered:
         secs = f" within {timeout:.1f} s" if timeout else ""
         return ConnectorError(f"no answer from {where}{secs}", ErrorKind.TIMEOUT)
     if "ssl" in lowered or "tls" in lowered or "certificate" in lowered or "wrong version number" in lowered:
         return ConnectorError(f"TLS handshake with {where} failed: {first_line(text)}", ErrorKind.TLS)
-    if isinstance(exc, (ConnectionResetError, BrokenPipeError)) or "reset by peer" in lowered or "unexpected eof" in lowered:
+    if (
+        isinstance(exc, (ConnectionResetError, BrokenPipeError))
+        or "reset by peer" in lowered
+        or "unexpected eof" in lowered
+    ):
         return ConnectorError(f"{where} closed the connection unexpectedly", ErrorKind.PROTOCOL)
     return ConnectorError(f"cannot talk to {where}: {first_line(text) or type(exc).__name__}", ErrorKind.ERROR)
 
@@ -138,7 +147,7 @@ def strip_comments(sql: str) -> str:
     """SQL without its comments (string literals kept), for deciding what kind of statement it is."""
     out, pos = [], 0
     for literal in _QUOTED.finditer(sql):  # comments inside string literals are not comments
-        out.append(_COMMENTS.sub(" ", sql[pos:literal.start()]))
+        out.append(_COMMENTS.sub(" ", sql[pos : literal.start()]))
         out.append(literal.group(0))
         pos = literal.end()
     out.append(_COMMENTS.sub(" ", sql[pos:]))

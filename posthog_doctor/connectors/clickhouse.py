@@ -9,6 +9,7 @@ attribute every statement the doctor sent in `system.query_log`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -35,7 +36,9 @@ _READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXIST
 # Reading a Kafka-engine table consumes its messages on older servers: never do it. (The system table
 # `system.kafka_consumers` only describes consumers and is safe to read.)
 _KAFKA_TABLE_READ = re.compile(r"\b(FROM|JOIN)\s+(?!`?system`?\.)(`?\w+`?\.)?`?kafka_\w*", re.I)
-_EXCEPTION_TEXT = re.compile(r"DB::Exception:\s*(.*?)(?:\s*Stack trace:|\s*\(([A-Z_]+)\)\s*(?:\(version [^)]*\))?\s*$|$)", re.S)
+_EXCEPTION_TEXT = re.compile(
+    r"DB::Exception:\s*(.*?)(?:\s*Stack trace:|\s*\(([A-Z_]+)\)\s*(?:\(version [^)]*\))?\s*$|$)", re.S
+)
 _CODE = re.compile(r"Code:\s*(\d+)")
 
 _AUTH_CODES = {192, 193, 194, 516}
@@ -46,16 +49,26 @@ _BUDGET_CODES = {158, 307, 396}
 
 # Statements the connector sends on its own behalf (`posthog-doctor explain` lists them too).
 VERSION_QUERY = Query("clickhouse", "version", "SELECT version() AS version")
-TABLES_QUERY = Query("clickhouse", "tables", "SELECT name, engine FROM system.tables WHERE database = %(database)s "
-                                             "ORDER BY name LIMIT 5000")
+TABLES_QUERY = Query(
+    "clickhouse",
+    "tables",
+    "SELECT name, engine FROM system.tables WHERE database = %(database)s ORDER BY name LIMIT 5000",
+)
 OWN_QUERIES = (VERSION_QUERY, TABLES_QUERY)
 
 
 class ClickHouse:
     """One ClickHouse session for one check. Not thread-safe; the engine gives each check its own."""
 
-    def __init__(self, endpoint: Endpoint, deadline: Deadline, *, tag: str = "", tally: IoTally | None = None,
-                 max_result_rows: int = MAX_RESULT_ROWS):
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        deadline: Deadline,
+        *,
+        tag: str = "",
+        tally: IoTally | None = None,
+        max_result_rows: int = MAX_RESULT_ROWS,
+    ):
         self.endpoint = endpoint
         self.deadline = deadline
         self.tag = tag
@@ -74,16 +87,24 @@ class ClickHouse:
     def where(self) -> str:
         return f"ClickHouse at {self.endpoint.host}:{self.endpoint.port}" if self.endpoint.scheme != "chdb" else "chdb"
 
-    def query(self, query: Query | str, params: dict[str, Any] | None = None, *, max_rows_to_read: int | None = None,
-              max_bytes_to_read: int | None = None, timeout: float | None = None) -> QueryResult:
+    def query(
+        self,
+        query: Query | str,
+        params: dict[str, Any] | None = None,
+        *,
+        max_rows_to_read: int | None = None,
+        max_bytes_to_read: int | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
         """Run a read-only query. Parameters use the driver's `%(name)s` substitution."""
         query = as_query(query, "clickhouse")
         sql = query.text.strip().rstrip(";")
         if not _READ_STATEMENT.match(strip_comments(sql)):
             raise ConnectorError("refused to send a statement that is not a read", ErrorKind.NOT_ALLOWED)
         if _KAFKA_TABLE_READ.search(strip_comments(sql)):
-            raise ConnectorError("refused to read a Kafka-engine table: reading it would consume its messages",
-                                 ErrorKind.NOT_ALLOWED)
+            raise ConnectorError(
+                "refused to read a Kafka-engine table: reading it would consume its messages", ErrorKind.NOT_ALLOWED
+            )
         limit = self.deadline.limit(timeout or QUERY_CAP_SECONDS)
         settings: dict[str, Any] = {
             "readonly": 2,  # reads only, but still lets us set the limits below
@@ -102,15 +123,24 @@ class ClickHouse:
         backend = self._connect(limit)
         started = time.monotonic()
         try:
-            columns, rows, rows_read, bytes_read = backend.execute(sql, params, settings if self.settings_allowed else {}, query_id, limit)
+            columns, rows, rows_read, bytes_read = backend.execute(
+                sql, params, settings if self.settings_allowed else {}, query_id, limit
+            )
         except _SettingsLocked:
             # A readonly=1 profile forbids any setting: run without limits rather than not at all,
             # and let the report say so. The client-side deadline still applies.
             self.settings_allowed = False
             columns, rows, rows_read, bytes_read = backend.execute(sql, params, {}, query_id, limit)
         elapsed = (time.monotonic() - started) * 1000
-        result = QueryResult(columns, [tuple(to_text(v) for v in row) for row in rows], rows_read=rows_read,
-                             bytes_read=bytes_read, elapsed_ms=elapsed, query_id=query_id, name=query.name)
+        result = QueryResult(
+            columns,
+            [tuple(to_text(v) for v in row) for row in rows],
+            rows_read=rows_read,
+            bytes_read=bytes_read,
+            elapsed_ms=elapsed,
+            query_id=query_id,
+            name=query.name,
+        )
         reasons = []
         if max_rows_to_read and rows_read >= max_rows_to_read:
             reasons.append(f"stopped after reading {rows_read:,} rows (budget {int(max_rows_to_read):,})")
@@ -169,10 +199,18 @@ class _NativeBackend(_Backend):
         self.where = where
         self.database = endpoint.database or "default"
         self.client = Client(
-            endpoint.host, endpoint.port, database=endpoint.database or "default",
-            user=endpoint.user or "default", password=endpoint.password, client_name="posthog-doctor",
-            connect_timeout=min(limit, 10.0), send_receive_timeout=limit + 1, sync_request_timeout=min(limit, 5.0),
-            secure=endpoint.secure, verify=verify, ca_certs=endpoint.param("ca") or None,
+            endpoint.host,
+            endpoint.port,
+            database=endpoint.database or "default",
+            user=endpoint.user or "default",
+            password=endpoint.password,
+            client_name="posthog-doctor",
+            connect_timeout=min(limit, 10.0),
+            send_receive_timeout=limit + 1,
+            sync_request_timeout=min(limit, 5.0),
+            secure=endpoint.secure,
+            verify=verify,
+            ca_certs=endpoint.param("ca") or None,
         )
 
     def execute(self, sql, params, settings, query_id, limit):
@@ -193,7 +231,8 @@ class _NativeBackend(_Backend):
                 raise ConnectorError(
                     f"{self.where} closed the connection during the handshake: the user may not use database "
                     f"{self.database!r} (allow_databases), or the port does not speak ClickHouse's native protocol",
-                    ErrorKind.PROTOCOL) from None
+                    ErrorKind.PROTOCOL,
+                ) from None
             raise ConnectorError(f"{self.where} closed the connection unexpectedly", ErrorKind.PROTOCOL) from None
         except (errors.NetworkError, OSError) as exc:
             self.close()
@@ -205,10 +244,8 @@ class _NativeBackend(_Backend):
         return [name for name, _ in types], rows, getattr(progress, "rows", 0), getattr(progress, "bytes", 0)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing a broken socket must not mask the real error
             self.client.disconnect()
-        except Exception:  # noqa: BLE001 - closing a broken socket must not mask the real error
-            pass
 
 
 _chdb_sessions: dict[str, Any] = {}
@@ -246,7 +283,7 @@ class _ChdbBackend(_Backend):
             try:
                 self.session.query(f"USE `{self.database}`")
                 result = self.session.query(text, "JSONCompact")
-            except Exception as exc:  # chdb raises plain exceptions carrying the server's text
+            except Exception as exc:  # noqa: BLE001 - chdb raises plain exceptions carrying the server's text
                 message = str(exc)
                 code = _CODE.search(message)
                 raise server_error(int(code.group(1)) if code else 0, message, "chdb", settings) from None
@@ -255,7 +292,12 @@ class _ChdbBackend(_Backend):
         data = json.loads(result.bytes())
         columns = [m["name"] for m in data.get("meta", [])]
         stats = data.get("statistics", {})
-        return columns, [tuple(row) for row in data.get("data", [])], int(stats.get("rows_read", 0)), int(stats.get("bytes_read", 0))
+        return (
+            columns,
+            [tuple(row) for row in data.get("data", [])],
+            int(stats.get("rows_read", 0)),
+            int(stats.get("bytes_read", 0)),
+        )
 
 
 def _literal(value: Any) -> str:
@@ -278,7 +320,10 @@ def server_error(code: int, message: str, where: str, settings: dict) -> Excepti
     if code in _PERMISSION_CODES:
         return ConnectorError(f"{where} denied the query: {text}", ErrorKind.PERMISSION)
     if code in _TIMEOUT_CODES:
-        return ConnectorError(f"{where} stopped the query at its time limit ({settings.get('max_execution_time', '?')} s)", ErrorKind.TIMEOUT)
+        return ConnectorError(
+            f"{where} stopped the query at its time limit ({settings.get('max_execution_time', '?')} s)",
+            ErrorKind.TIMEOUT,
+        )
     if code in _BUDGET_CODES:
         return ConnectorError(f"{where}: the query hit its read budget: {text}", ErrorKind.BUDGET)
     if code == 241:
@@ -291,6 +336,9 @@ def server_error(code: int, message: str, where: str, settings: dict) -> Excepti
 def protocol_error(exc: Exception, where: str) -> ConnectorError:
     text = first_line(str(exc))
     if "unexpected packet" in text.lower() or "unknown packet" in text.lower():
-        return ConnectorError(f"{where} answered something that is not the ClickHouse native protocol "
-                              "(wrong port, or TLS on one side only? try ?secure=true or the plain port)", ErrorKind.PROTOCOL)
+        return ConnectorError(
+            f"{where} answered something that is not the ClickHouse native protocol "
+            "(wrong port, or TLS on one side only? try ?secure=true or the plain port)",
+            ErrorKind.PROTOCOL,
+        )
     return ConnectorError(f"cannot talk to {where}: {text or type(exc).__name__}", ErrorKind.PROTOCOL)

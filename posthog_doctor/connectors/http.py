@@ -47,14 +47,17 @@ class HttpResponse:
     def json(self) -> Any:
         """The body as JSON, or a ConnectorError that says what came back instead."""
         if self.truncated:
-            raise ConnectorError(f"{self.path} answered with more than {len(self.body):,} bytes; not parsed", ErrorKind.TOO_LARGE)
+            raise ConnectorError(
+                f"{self.path} answered with more than {len(self.body):,} bytes; not parsed", ErrorKind.TOO_LARGE
+            )
         try:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             kind = self.content_type or "no content type"
             raise ConnectorError(
                 f"{self.path} answered HTTP {self.status} with a body that is not JSON ({kind}): {self.excerpt(80)!r}",
-                ErrorKind.PROTOCOL) from None
+                ErrorKind.PROTOCOL,
+            ) from None
 
 
 class Http:
@@ -70,8 +73,9 @@ class Http:
         self.verify = endpoint.param("verify", "true").lower() not in ("0", "false", "no", "off")
         self._session: Any = None  # a requests.Session, made on first use (requests is imported lazily)
 
-    def get(self, path: str, params: dict[str, str] | None = None, *, timeout: float | None = None,
-            auth: bool = False) -> HttpResponse:
+    def get(
+        self, path: str, params: dict[str, str] | None = None, *, timeout: float | None = None, auth: bool = False
+    ) -> HttpResponse:
         """GET `path` below the endpoint's base URL. `auth` sends the API key as a Bearer token."""
         import requests
 
@@ -80,40 +84,66 @@ class Http:
         session = self._connect()
         url = self.base + path
         shown = path
-        headers = {"Accept": "application/json, text/plain;q=0.9, */*;q=0.5",
-                   "User-Agent": f"posthog-doctor/{__version__}"}
+        headers = {
+            "Accept": "application/json, text/plain;q=0.9, */*;q=0.5",
+            "User-Agent": f"posthog-doctor/{__version__}",
+        }
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         started = time.monotonic()
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 left = max(0.1, stop_at - time.monotonic())
-                resp = session.get(url, params=params, headers=headers, timeout=(min(left, 5.0), left),
-                                   stream=True, allow_redirects=False, verify=self.verify)
+                resp = session.get(
+                    url,
+                    params=params,
+                    headers=headers,
+                    timeout=(min(left, 5.0), left),
+                    stream=True,
+                    allow_redirects=False,
+                    verify=self.verify,
+                )
                 if resp.is_redirect:
                     target = urljoin(url, resp.headers.get("Location", ""))
                     resp.close()
                     if urlsplit(target).hostname != self.endpoint.host:
                         raise ConnectorError(
                             f"{shown} redirected to another host ({urlsplit(target).hostname}); not followed "
-                            f"(point the URL at the final address)", ErrorKind.REDIRECT)
+                            f"(point the URL at the final address)",
+                            ErrorKind.REDIRECT,
+                        )
                     url, params = target, None
                     continue
                 body, truncated = self._read(resp, stop_at)
-                return HttpResponse(resp.status_code, resp.headers.get("Content-Type", "").split(";")[0].strip(),
-                                    body, truncated, (time.monotonic() - started) * 1000, shown)
+                return HttpResponse(
+                    resp.status_code,
+                    resp.headers.get("Content-Type", "").split(";")[0].strip(),
+                    body,
+                    truncated,
+                    (time.monotonic() - started) * 1000,
+                    shown,
+                )
             raise ConnectorError(f"{shown}: more than {MAX_REDIRECTS} redirects; not followed", ErrorKind.REDIRECT)
         except requests.exceptions.SSLError as exc:
             raise ConnectorError(f"TLS with {self.where} failed: {_reason(exc)}", ErrorKind.TLS) from None
         except requests.exceptions.Timeout:
-            raise ConnectorError(f"no answer from {self.where}{shown} within {limit:.1f} s", ErrorKind.TIMEOUT) from None
+            raise ConnectorError(
+                f"no answer from {self.where}{shown} within {limit:.1f} s", ErrorKind.TIMEOUT
+            ) from None
         except requests.exceptions.ConnectionError as exc:
             raise network_error(_root(exc), self.where, limit) from None
         except requests.exceptions.RequestException as exc:
             raise ConnectorError(f"cannot talk to {self.where}: {_reason(exc)}", ErrorKind.PROTOCOL) from None
 
-    def get_json(self, path: str, params: dict[str, str] | None = None, *, auth: bool = False,
-                 ok_statuses: tuple[int, ...] = (200,), timeout: float | None = None) -> tuple[int, Any]:
+    def get_json(
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        auth: bool = False,
+        ok_statuses: tuple[int, ...] = (200,),
+        timeout: float | None = None,
+    ) -> tuple[int, Any]:
         """GET `path` and parse its JSON body; returns (status, body).
 
         Statuses in `ok_statuses` return normally (a health endpoint's 503 carries a body worth reading);
@@ -148,7 +178,9 @@ class Http:
                 if time.monotonic() > stop_at:
                     raise ConnectorError(f"{self.where} was still sending after the time limit", ErrorKind.TIMEOUT)
         except urllib3.exceptions.ReadTimeoutError:
-            raise ConnectorError(f"{self.where} stopped sending in the middle of its answer", ErrorKind.TIMEOUT) from None
+            raise ConnectorError(
+                f"{self.where} stopped sending in the middle of its answer", ErrorKind.TIMEOUT
+            ) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ConnectorError(f"{self.where} broke off its answer: {_reason(exc)}", ErrorKind.PROTOCOL) from None
         finally:

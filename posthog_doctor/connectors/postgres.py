@@ -13,22 +13,35 @@ scan of a hundred-million-row table.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..endpoints import Endpoint
-from .base import (ConnectorError, Deadline, ErrorKind, MissingObject, WouldScan, first_line, network_error,
-                   strip_comments, to_text)
+from .base import (
+    ConnectorError,
+    Deadline,
+    ErrorKind,
+    MissingObject,
+    WouldScan,
+    first_line,
+    network_error,
+    strip_comments,
+    to_text,
+)
 from .results import IoTally, Query, QueryResult, as_query
 
 LOCK_TIMEOUT_MS = 500
 QUERY_CAP_SECONDS = 30.0
 MAX_RESULT_ROWS = 10_000
-_READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|VALUES|TABLE)\b|^\s*EXPLAIN\b(?![^;]*\bANALY[SZ]E\b)", re.I)
+_READ_STATEMENT = re.compile(
+    r"^\s*(\(\s*)*(SELECT|WITH|SHOW|VALUES|TABLE)\b|^\s*EXPLAIN\b(?![^;]*\bANALY[SZ]E\b)", re.I
+)
 
 
 def explained(query: Query) -> Query:
@@ -58,8 +71,14 @@ class Postgres:
         self.where = f"Postgres at {endpoint.host}:{endpoint.port}"
         self._conn: Any = None  # a psycopg.Connection, made on first use (psycopg is imported lazily)
 
-    def query(self, query: Query | str, params: dict[str, Any] | tuple | None = None, *,
-              timeout: float | None = None, no_scan: bool = False) -> QueryResult:
+    def query(
+        self,
+        query: Query | str,
+        params: dict[str, Any] | tuple | None = None,
+        *,
+        timeout: float | None = None,
+        no_scan: bool = False,
+    ) -> QueryResult:
         """Run one read-only statement; parameters use psycopg's `%(name)s` placeholders.
 
         With `no_scan`, the statement is planned first and refused (`WouldScan`) when the plan reads a table
@@ -99,8 +118,9 @@ class Postgres:
         finally:
             watchdog.cancel()
         elapsed = (time.monotonic() - started) * 1000
-        result = QueryResult(columns, [tuple(to_text(v) for v in r) for r in rows[:MAX_RESULT_ROWS]],
-                             elapsed_ms=elapsed, name=query.name)
+        result = QueryResult(
+            columns, [tuple(to_text(v) for v in r) for r in rows[:MAX_RESULT_ROWS]], elapsed_ms=elapsed, name=query.name
+        )
         if len(rows) > MAX_RESULT_ROWS:
             result.partial, result.partial_reason = True, f"result cut at {MAX_RESULT_ROWS:,} rows"
         self.tally.record(result)
@@ -127,8 +147,12 @@ class Postgres:
             return self._conn
         ep = self.endpoint
         kwargs: dict[str, Any] = {
-            "host": ep.host, "port": ep.port, "dbname": ep.database or "posthog", "user": ep.user or "postgres",
-            "application_name": "posthog-doctor", "connect_timeout": max(1, math.ceil(min(limit, 10.0))),
+            "host": ep.host,
+            "port": ep.port,
+            "dbname": ep.database or "posthog",
+            "user": ep.user or "postgres",
+            "application_name": "posthog-doctor",
+            "connect_timeout": max(1, math.ceil(min(limit, 10.0))),
         }
         if ep.password:
             kwargs["password"] = ep.password
@@ -147,18 +171,14 @@ class Postgres:
     def _cancel(self) -> None:
         conn = self._conn
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # best effort: the runner's deadline is the backstop
                 conn.cancel_safe(timeout=2.0)
-            except Exception:  # noqa: BLE001 - best effort: the runner's deadline is the backstop
-                pass
 
     def _reset(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close; it is gone either way
                 conn.close()
-            except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone either way
-                pass
 
 
 def _translate(exc: Exception, where: str, limit: float) -> ConnectorError:
@@ -170,19 +190,32 @@ def _translate(exc: Exception, where: str, limit: float) -> ConnectorError:
     if isinstance(exc, errors.QueryCanceled):
         return ConnectorError(f"{where} stopped the query at its time limit ({limit:.0f} s)", ErrorKind.TIMEOUT)
     if isinstance(exc, errors.LockNotAvailable):
-        return ConnectorError(f"{where}: gave up waiting for a lock after {LOCK_TIMEOUT_MS} ms (busy table)", ErrorKind.TIMEOUT)
-    if isinstance(exc, (errors.UndefinedTable, errors.UndefinedColumn, errors.UndefinedObject, errors.UndefinedFunction)):
+        return ConnectorError(
+            f"{where}: gave up waiting for a lock after {LOCK_TIMEOUT_MS} ms (busy table)", ErrorKind.TIMEOUT
+        )
+    if isinstance(
+        exc, (errors.UndefinedTable, errors.UndefinedColumn, errors.UndefinedObject, errors.UndefinedFunction)
+    ):
         return MissingObject(f"{where}: {text}")
     if isinstance(exc, errors.InsufficientPrivilege):
         return ConnectorError(f"{where} denied the query: {text}", ErrorKind.PERMISSION)
     if isinstance(exc, errors.InvalidCatalogName) or ("database" in lowered and "does not exist" in lowered):
         return ConnectorError(f"{where}: {text}", ErrorKind.MISSING_DATABASE)
-    if "password authentication failed" in lowered or "no password supplied" in lowered \
-            or "pg_hba.conf" in lowered or isinstance(exc, errors.InvalidPassword):
+    if (
+        "password authentication failed" in lowered
+        or "no password supplied" in lowered
+        or "pg_hba.conf" in lowered
+        or isinstance(exc, errors.InvalidPassword)
+    ):
         return ConnectorError(f"{where} rejected the user or password", ErrorKind.AUTH)
     if "ssl" in lowered and ("not support" in lowered or "required" in lowered or "negotiation" in lowered):
-        return ConnectorError(f"{where}: TLS mismatch: {text} (set ?sslmode=disable or =require to match the server)", ErrorKind.TLS)
+        return ConnectorError(
+            f"{where}: TLS mismatch: {text} (set ?sslmode=disable or =require to match the server)", ErrorKind.TLS
+        )
     if "timeout expired" in lowered:
         return ConnectorError(f"no answer from {where} within {limit:.1f} s", ErrorKind.TIMEOUT)
-    return network_error(exc, where, limit) if isinstance(exc, errors.OperationalError) else \
-        ConnectorError(f"{where} returned an error: {text}", ErrorKind.ERROR)
+    return (
+        network_error(exc, where, limit)
+        if isinstance(exc, errors.OperationalError)
+        else ConnectorError(f"{where} returned an error: {text}", ErrorKind.ERROR)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any
 
@@ -39,7 +40,9 @@ class Redis:
 
     def get(self, key: str) -> str | None:
         if self._call("STRLEN", key) > MAX_VALUE_BYTES:
-            raise ConnectorError(f"{self.where}: key {key!r} holds more than {MAX_VALUE_BYTES:,} bytes; not read", ErrorKind.TOO_LARGE)
+            raise ConnectorError(
+                f"{self.where}: key {key!r} holds more than {MAX_VALUE_BYTES:,} bytes; not read", ErrorKind.TOO_LARGE
+            )
         value = self._call("GET", key)
         return None if value is None else to_text(value)
 
@@ -65,10 +68,8 @@ class Redis:
     def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing must not mask the real error
                 client.close()
-            except Exception:  # noqa: BLE001 - closing must not mask the real error
-                pass
 
     def _call(self, *command: Any) -> Any:
         import redis
@@ -82,7 +83,9 @@ class Redis:
         except redis.exceptions.ResponseError as exc:
             text = str(exc)
             if text.startswith("WRONGTYPE"):
-                raise ConnectorError(f"{self.where}: key {command[1]!r} holds a different type than expected", ErrorKind.WRONG_TYPE) from None
+                raise ConnectorError(
+                    f"{self.where}: key {command[1]!r} holds a different type than expected", ErrorKind.WRONG_TYPE
+                ) from None
             if "NOAUTH" in text or "WRONGPASS" in text or "invalid password" in text.lower():
                 raise ConnectorError(f"{self.where} rejected the password (or needs one)", ErrorKind.AUTH) from None
             if "NOPERM" in text:
@@ -97,8 +100,11 @@ class Redis:
             error = network_error(cause if isinstance(cause, OSError) else exc, self.where, limit)
             if error.kind == ErrorKind.TIMEOUT and self.endpoint.secure and not self._answered:
                 # A plain Redis reads a TLS hello as a half-typed command and waits for the rest.
-                raise ConnectorError(f"no TLS handshake from {self.where} within {limit:.1f} s: if this Redis does not "
-                                     "use TLS, use redis:// instead of rediss://", ErrorKind.TIMEOUT) from None
+                raise ConnectorError(
+                    f"no TLS handshake from {self.where} within {limit:.1f} s: if this Redis does not "
+                    "use TLS, use redis:// instead of rediss://",
+                    ErrorKind.TIMEOUT,
+                ) from None
             raise error from None
         except redis.exceptions.RedisError as exc:
             self.close()
@@ -110,10 +116,17 @@ class Redis:
         if self._client is None:
             ep = self.endpoint
             self._client = redis.Redis(
-                host=ep.host, port=ep.port, db=int(ep.database or 0), username=ep.user or None,
-                password=ep.password or None, ssl=ep.secure, socket_connect_timeout=min(limit, 5.0),
-                socket_timeout=limit, retry=None,  # type: ignore[arg-type]  # None: no retries (stubs want a Retry)
-                protocol=2, **_no_client_info(),
+                host=ep.host,
+                port=ep.port,
+                db=int(ep.database or 0),
+                username=ep.user or None,
+                password=ep.password or None,
+                ssl=ep.secure,
+                socket_connect_timeout=min(limit, 5.0),
+                socket_timeout=limit,
+                retry=None,  # type: ignore[arg-type]  # None: no retries (stubs want a Retry)
+                protocol=2,
+                **_no_client_info(),
             )
         else:
             self._client.connection_pool.connection_kwargs["socket_timeout"] = limit

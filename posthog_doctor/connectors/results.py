@@ -7,9 +7,10 @@ proof and the benchmark can attribute every statement the doctor sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -84,5 +85,9 @@ class IoTally:
     def as_dict(self) -> dict[str, int]:
         if not self.queries:
             return {}
-        return {"queries": self.queries, "rows_read": self.rows_read, "bytes_read": self.bytes_read,
-                "partial_queries": self.partial_queries}
+        return {
+            "queries": self.queries,
+            "rows_read": self.rows_read,
+            "bytes_read": self.bytes_read,
+            "partial_queries": self.partial_queries,
+        }

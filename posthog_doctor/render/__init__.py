@@ -15,13 +15,18 @@ from typing import Any
 from .. import units
 from ..model import Report, Status
 
-TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "text": "terminal.txt.j2", "diff": "diff.md.j2",
-             "status": "status.md.j2"}
+TEMPLATES = {
+    "md": "report.md.j2",
+    "html": "report.html.j2",
+    "text": "terminal.txt.j2",
+    "diff": "diff.md.j2",
+    "status": "status.md.j2",
+}
 STATUS_LABEL = {"ok": "OK", "warn": "WARN", "fail": "FAIL", "error": "COULD NOT RUN", "skipped": "SKIPPED"}
 STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "error": "❓", "skipped": "⏭️"}
 # Only what can start formatting mid-line; escaping more (dots, dashes) leaves backslashes in Slack.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-_URL_UNSAFE = set(' ()<>"\'`[]{}|\\^')
+_URL_UNSAFE = set(" ()<>\"'`[]{}|\\^")
 
 
 # GitHub rejects a comment longer than this; the Markdown report must paste as one comment.
@@ -53,8 +58,14 @@ def _markdown(report: Report, limit: int = MARKDOWN_LIMIT) -> str:
     """The Markdown report at the most detail that fits in one GitHub comment."""
     text = ""
     for detail in DETAIL_LEVELS:
-        text = _template("md").render(report=report, checks=report.ordered_checks(), Status=Status, detail=detail,
-                                      summary_findings=SUMMARY_FINDINGS, limit=limit)
+        text = _template("md").render(
+            report=report,
+            checks=report.ordered_checks(),
+            Status=Status,
+            detail=detail,
+            summary_findings=SUMMARY_FINDINGS,
+            limit=limit,
+        )
         if len(text) <= limit:
             return text
     # Still too long (hundreds of checks): cut at a line, then close any section left open.
@@ -147,7 +158,15 @@ def _environment():
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md, md_code=md_code, md_block=md_block, safe_url=safe_url, human_bytes=human_bytes, human_ms=human_ms,
-                       cell=cell, bar_chart=bar_chart)
+    env.filters.update(
+        md=md,
+        md_code=md_code,
+        md_block=md_block,
+        safe_url=safe_url,
+        human_bytes=human_bytes,
+        human_ms=human_ms,
+        cell=cell,
+        bar_chart=bar_chart,
+    )
     env.globals.update(STATUS_LABEL=STATUS_LABEL, STATUS_ICON=STATUS_ICON, counts_line=counts_line)
     return env

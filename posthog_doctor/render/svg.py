@@ -35,7 +35,7 @@ def bar_chart(series: Series) -> Markup:
         f'<text x="{PAD_LEFT - 4}" y="{PAD_TOP + 8}" text-anchor="end" class="tick">{escape(_fmt(top))}</text>',
         f'<text x="{PAD_LEFT - 4}" y="{PAD_TOP + plot_h}" text-anchor="end" class="tick">0</text>',
     ]
-    for i, (point, value) in enumerate(zip(series.points, values)):
+    for i, (point, value) in enumerate(zip(series.points, values, strict=True)):
         h = 0 if value <= 0 else max(1.0, plot_h * value / top)
         x = PAD_LEFT + i * step + (step - bar_w) / 2
         parts.append(

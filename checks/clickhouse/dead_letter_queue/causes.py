@@ -27,8 +27,10 @@ class Cause:
     error: re.Pattern | None = None
 
     def matches(self, location: str, error: str) -> bool:
-        return bool((self.location is None or self.location.search(location or ""))
-                    and (self.error is None or self.error.search(error or "")))
+        return bool(
+            (self.location is None or self.location.search(location or ""))
+            and (self.error is None or self.error.search(error or ""))
+        )
 
 
 def load_causes(path: Path = CAUSES_FILE) -> tuple[Cause, ...]:
@@ -39,14 +41,17 @@ def load_causes(path: Path = CAUSES_FILE) -> tuple[Cause, ...]:
         missing = [k for k in ("id", "title", "explanation", "next_step") if not entry.get(k)]
         if missing:
             raise ValueError(f"{path.name}: cause {entry.get('id', '?')!r} lacks {', '.join(missing)}")
-        causes.append(Cause(
-            id=str(entry["id"]), title=str(entry["title"]).strip(),
-            explanation=" ".join(str(entry["explanation"]).split()),
-            next_step=" ".join(str(entry["next_step"]).split()),
-            docs=tuple(str(d) for d in entry.get("docs") or ()),
-            location=re.compile(entry["location"], re.I) if entry.get("location") else None,
-            error=re.compile(entry["error"], re.I) if entry.get("error") else None,
-        ))
+        causes.append(
+            Cause(
+                id=str(entry["id"]),
+                title=str(entry["title"]).strip(),
+                explanation=" ".join(str(entry["explanation"]).split()),
+                next_step=" ".join(str(entry["next_step"]).split()),
+                docs=tuple(str(d) for d in entry.get("docs") or ()),
+                location=re.compile(entry["location"], re.I) if entry.get("location") else None,
+                error=re.compile(entry["error"], re.I) if entry.get("error") else None,
+            )
+        )
     if not causes or causes[-1].location is not None or causes[-1].error is not None:
         raise ValueError(f"{path.name}: the last cause must have no pattern (it is the fallback)")
     return tuple(causes)

@@ -14,11 +14,27 @@ from ...common import docs
 
 # The metadata tables the guide copies to the new instance ("Exporting Postgres data", step 1).
 METADATA_TABLES = (
-    "posthog_action", "posthog_actionstep", "posthog_annotation", "posthog_cohort", "posthog_dashboard",
-    "posthog_dashboarditem", "posthog_featureflag", "posthog_featureflagoverride", "posthog_messagingrecord",
-    "posthog_organization", "posthog_organizationinvite", "posthog_organizationmembership",
-    "posthog_personalapikey", "posthog_plugin", "posthog_pluginattachment", "posthog_pluginconfig",
-    "posthog_pluginstorage", "posthog_team", "posthog_user", "posthog_user_groups", "posthog_user_user_permissions",
+    "posthog_action",
+    "posthog_actionstep",
+    "posthog_annotation",
+    "posthog_cohort",
+    "posthog_dashboard",
+    "posthog_dashboarditem",
+    "posthog_featureflag",
+    "posthog_featureflagoverride",
+    "posthog_messagingrecord",
+    "posthog_organization",
+    "posthog_organizationinvite",
+    "posthog_organizationmembership",
+    "posthog_personalapikey",
+    "posthog_plugin",
+    "posthog_pluginattachment",
+    "posthog_pluginconfig",
+    "posthog_pluginstorage",
+    "posthog_team",
+    "posthog_user",
+    "posthog_user_groups",
+    "posthog_user_user_permissions",
 )
 MINIMUM = (1, 29, 0)
 RECOMMENDED = (1, 30, 0)
@@ -33,18 +49,29 @@ def version_advice(version: str | None) -> Advice:
     """What the version means for the move: upgrade first, upgrade to 1.30.0, or ready."""
     parsed = parse_version(version or "")
     if parsed is None:
-        return Advice("Check the PostHog version first (System Status shows it): moving events needs 1.29.0 or "
-                      "later on both instances, and 1.30.0 to export autocaptured events correctly.",
-                      links=[docs.MIGRATE_TO_CLICKHOUSE])
+        return Advice(
+            "Check the PostHog version first (System Status shows it): moving events needs 1.29.0 or "
+            "later on both instances, and 1.30.0 to export autocaptured events correctly.",
+            links=[docs.MIGRATE_TO_CLICKHOUSE],
+        )
     if parsed < MINIMUM:
-        return Advice(f"This PostHog is {version}: upgrade it to 1.30.0 first (moving events needs at least 1.29.0, "
-                      "and 1.30.0 exports autocaptured events correctly). Long-running Postgres migrations during "
-                      "that upgrade have their own guide.", links=[docs.MIGRATE_TO_CLICKHOUSE, docs.POSTGRES_UPGRADE_MIGRATIONS])
+        return Advice(
+            f"This PostHog is {version}: upgrade it to 1.30.0 first (moving events needs at least 1.29.0, "
+            "and 1.30.0 exports autocaptured events correctly). Long-running Postgres migrations during "
+            "that upgrade have their own guide.",
+            links=[docs.MIGRATE_TO_CLICKHOUSE, docs.POSTGRES_UPGRADE_MIGRATIONS],
+        )
     if parsed < RECOMMENDED:
-        return Advice(f"This PostHog is {version}: it can move events, but upgrade to 1.30.0 first unless you do not "
-                      "use autocapture (1.29 exports autocaptured events incorrectly).", links=[docs.MIGRATE_TO_CLICKHOUSE])
-    return Advice(f"This PostHog is {version}, recent enough to move (1.29.0 or later; run the same version on the "
-                  "new instance).", links=[docs.MIGRATE_TO_CLICKHOUSE])
+        return Advice(
+            f"This PostHog is {version}: it can move events, but upgrade to 1.30.0 first unless you do not "
+            "use autocapture (1.29 exports autocaptured events incorrectly).",
+            links=[docs.MIGRATE_TO_CLICKHOUSE],
+        )
+    return Advice(
+        f"This PostHog is {version}, recent enough to move (1.29.0 or later; run the same version on the "
+        "new instance).",
+        links=[docs.MIGRATE_TO_CLICKHOUSE],
+    )
 
 
 def metadata_dump_command() -> str:
@@ -61,4 +88,5 @@ def migration_steps() -> Advice:
         "instance to export the events, and point your event sources at the new instance once the history is "
         "across.",
         commands=[metadata_dump_command()],
-        links=[docs.MIGRATE_TO_CLICKHOUSE, docs.MIGRATOR_PLUGIN, docs.SCALING])
+        links=[docs.MIGRATE_TO_CLICKHOUSE, docs.MIGRATOR_PLUGIN, docs.SCALING],
+    )

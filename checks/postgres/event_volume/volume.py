@@ -32,33 +32,47 @@ class Window:
 
 def rolling_windows(now: dt.datetime) -> tuple[Window, Window]:
     """The last 30 days (the volume the verdict is about) and the 30 days before (for the trend)."""
-    return (Window("last 30 days", now - MONTH_WINDOW, now),
-            Window("30 days before", now - 2 * MONTH_WINDOW, now - MONTH_WINDOW))
+    return (
+        Window("last 30 days", now - MONTH_WINDOW, now),
+        Window("30 days before", now - 2 * MONTH_WINDOW, now - MONTH_WINDOW),
+    )
 
 
 def day_windows(now: dt.datetime, count: int) -> list[Window]:
     """The last `count` calendar days in UTC, oldest first; today runs up to now."""
-    now = now.astimezone(dt.timezone.utc)
+    now = now.astimezone(dt.UTC)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     days = []
     for back in range(count - 1, -1, -1):
         start = today - back * DAY
         partial = back == 0
-        days.append(Window(start.strftime("%Y-%m-%d") + (" (so far)" if partial else ""), start,
-                           now if partial else start + DAY, partial))
+        days.append(
+            Window(
+                start.strftime("%Y-%m-%d") + (" (so far)" if partial else ""),
+                start,
+                now if partial else start + DAY,
+                partial,
+            )
+        )
     return days
 
 
 def month_windows(now: dt.datetime, count: int) -> list[Window]:
     """The last `count` calendar months in UTC, oldest first; this month runs up to now."""
-    now = now.astimezone(dt.timezone.utc)
+    now = now.astimezone(dt.UTC)
     this_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     months = []
     for back in range(count - 1, -1, -1):
         start = _add_months(this_month, -back)
         partial = back == 0
-        months.append(Window(start.strftime("%Y-%m") + (" (so far)" if partial else ""), start,
-                             now if partial else _add_months(start, 1), partial))
+        months.append(
+            Window(
+                start.strftime("%Y-%m") + (" (so far)" if partial else ""),
+                start,
+                now if partial else _add_months(start, 1),
+                partial,
+            )
+        )
     return months
 
 
@@ -87,19 +101,26 @@ class Freshness:
     changed_fraction: float | None  # rows changed since the last ANALYZE / rows it counted
 
 
-def assess_freshness(stats: TableStats, has_histogram: bool, *, stale_fraction: float,
-                     stale_min_rows: int) -> Freshness:
+def assess_freshness(
+    stats: TableStats, has_histogram: bool, *, stale_fraction: float, stale_min_rows: int
+) -> Freshness:
     """Stale when ANALYZE never ran (no histogram) or too much changed since it last ran."""
     if stats.rows == 0:
         return Freshness(False, "", has_histogram, None)
     if not has_histogram or stats.reltuples is None:
-        return Freshness(True, "posthog_event has never been analysed: the planner has no timestamp histogram",
-                         has_histogram, None)
+        return Freshness(
+            True, "posthog_event has never been analysed: the planner has no timestamp histogram", has_histogram, None
+        )
     fraction = stats.changed_since_analyze / max(stats.reltuples, 1.0)
     if stats.changed_since_analyze >= stale_min_rows and fraction > stale_fraction:
         when = f" on {stats.last_analyzed:%Y-%m-%d}" if stats.last_analyzed else ""
-        return Freshness(True, f"{stats.changed_since_analyze:,} rows changed since the last ANALYZE{when}, "
-                               f"{fraction:.0%} of the {stats.reltuples:,.0f} it counted", has_histogram, fraction)
+        return Freshness(
+            True,
+            f"{stats.changed_since_analyze:,} rows changed since the last ANALYZE{when}, "
+            f"{fraction:.0%} of the {stats.reltuples:,.0f} it counted",
+            has_histogram,
+            fraction,
+        )
     return Freshness(False, "", has_histogram, fraction)
 
 
@@ -120,11 +141,20 @@ def rates_since_analyze(stats: TableStats) -> list[MonthlyRate]:
     changed, elapsed = stats.changed_since_analyze, stats.now - stats.last_analyzed
     rates = []
     if elapsed <= MONTH_WINDOW:
-        rates.append(MonthlyRate(changed, f"at least the {changed:,} rows added since the last ANALYZE "
-                                          f"{_ago(elapsed)} ago, all within the last 30 days"))
+        rates.append(
+            MonthlyRate(
+                changed,
+                f"at least the {changed:,} rows added since the last ANALYZE "
+                f"{_ago(elapsed)} ago, all within the last 30 days",
+            )
+        )
     if elapsed >= DAY:
-        rates.append(MonthlyRate(changed / (elapsed / MONTH_WINDOW), f"{changed:,} rows added since the last "
-                                                                     f"ANALYZE {_ago(elapsed)} ago, per 30 days"))
+        rates.append(
+            MonthlyRate(
+                changed / (elapsed / MONTH_WINDOW),
+                f"{changed:,} rows added since the last ANALYZE {_ago(elapsed)} ago, per 30 days",
+            )
+        )
     return rates
 
 
@@ -133,12 +163,14 @@ def average_over_history(rows: int, first_event: dt.datetime | None, now: dt.dat
     if first_event is None or rows <= 0:
         return None
     span = max(now - first_event, DAY)
-    return MonthlyRate(rows / (span / MONTH_WINDOW), f"{rows:,} rows over the {_ago(span)} since the first event, "
-                                                     "per 30 days")
+    return MonthlyRate(
+        rows / (span / MONTH_WINDOW), f"{rows:,} rows over the {_ago(span)} since the first event, per 30 days"
+    )
 
 
-def monthly_rate(last_30_days: float | None, freshness: Freshness, stats: TableStats,
-                 first_event: dt.datetime | None) -> MonthlyRate | None:
+def monthly_rate(
+    last_30_days: float | None, freshness: Freshness, stats: TableStats, first_event: dt.datetime | None
+) -> MonthlyRate | None:
     """The events-per-month figure the verdict is based on.
 
     Fresh statistics: the planner's estimate for the last 30 days. Stale statistics: the highest of that
@@ -150,8 +182,11 @@ def monthly_rate(last_30_days: float | None, freshness: Freshness, stats: TableS
         planner = MonthlyRate(last_30_days, "planner estimate for the last 30 days (timestamp histogram)")
     if not freshness.stale:
         return planner
-    candidates = [r for r in (planner, *rates_since_analyze(stats),
-                              average_over_history(stats.rows, first_event, stats.now)) if r is not None]
+    candidates = [
+        r
+        for r in (planner, *rates_since_analyze(stats), average_over_history(stats.rows, first_event, stats.now))
+        if r is not None
+    ]
     return max(candidates, key=lambda r: r.events) if candidates else None
 
 
@@ -168,8 +203,13 @@ class Trend:
     note: str  # why there is no growth figure, when there is none
 
 
-def trend(last_30_days: float | None, previous_30_days: float | None, freshness: Freshness,
-          first_event: dt.datetime | None, now: dt.datetime) -> Trend:
+def trend(
+    last_30_days: float | None,
+    previous_30_days: float | None,
+    freshness: Freshness,
+    first_event: dt.datetime | None,
+    now: dt.datetime,
+) -> Trend:
     """Growth over 30 days, only from fresh estimates over at least 60 days of history."""
     if last_30_days is None or freshness.stale:
         return Trend(None, "not estimated: the statistics are stale")

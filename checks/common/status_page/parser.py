@@ -103,11 +103,18 @@ class Catalog:
     """Look-ups over metrics.yaml: a label or a key to its canonical key and spec."""
 
     def __init__(self, data: dict[str, Any]):
-        self.specs = [Spec(m["key"], m["kind"], tuple(m.get("labels", ())),
-                           re.compile(m["pattern"]) if m.get("pattern") else None,
-                           re.compile(m["key_pattern"]) if m.get("key_pattern") else None,
-                           tuple(m.get("aliases", ())), tuple(m.get("columns", ())))
-                      for m in data["metrics"]]
+        self.specs = [
+            Spec(
+                m["key"],
+                m["kind"],
+                tuple(m.get("labels", ())),
+                re.compile(m["pattern"]) if m.get("pattern") else None,
+                re.compile(m["key_pattern"]) if m.get("key_pattern") else None,
+                tuple(m.get("aliases", ())),
+                tuple(m.get("columns", ())),
+            )
+            for m in data["metrics"]
+        ]
         self.by_label = {norm(label): spec for spec in self.specs for label in spec.labels}
         self.by_key = {name: spec for spec in self.specs if "{" not in spec.key for name in (spec.key, *spec.aliases)}
         self.always_sent = tuple(data.get("always_sent", ()))
@@ -163,7 +170,9 @@ class _Builder:
         self._repeats[key] = n
         self._used.add(unique)
         kind = spec.kind if spec else None
-        metric = Metric(unique, label, normalise(kind, raw), raw if _plain(raw) else tidy(raw), kind, source_key, subrows)
+        metric = Metric(
+            unique, label, normalise(kind, raw), raw if _plain(raw) else tidy(raw), kind, source_key, subrows
+        )
         self.page.metrics.append(metric)
         return metric
 
@@ -180,13 +189,16 @@ class _Builder:
         if self._dropped:
             page.problems.append(f"only the first {MAX_ROWS:,} rows were read; {self._dropped:,} more were left out")
         if not page.metrics:
-            page.problems.append("no System Status rows found: expected the JSON of /api/instance_status or the "
-                                 "page's Metric / Value rows")
+            page.problems.append(
+                "no System Status rows found: expected the JSON of /api/instance_status or the "
+                "page's Metric / Value rows"
+            )
             return page
         missing = [catalog().by_key[key].labels[0] for key in catalog().always_sent if page.metric(key) is None]
         if missing:
-            page.problems.append(f"rows every PostHog sends are missing ({', '.join(missing)}): the page was not "
-                                 "copied whole")
+            page.problems.append(
+                f"rows every PostHog sends are missing ({', '.join(missing)}): the page was not copied whole"
+            )
         return page
 
 
@@ -209,8 +221,10 @@ def _from_json(body: Any, source: str) -> StatusPage:
     builder = _Builder(source)
     rows = _overview_rows(body)
     if rows is None:
-        builder.page.problems.append("the JSON holds no System Status rows (expected {\"results\": {\"overview\": "
-                                     "[...]}} as /api/instance_status answers)")
+        builder.page.problems.append(
+            'the JSON holds no System Status rows (expected {"results": {"overview": '
+            "[...]}} as /api/instance_status answers)"
+        )
         return builder.page
     skipped = sum(not _add_row(builder, row) for row in rows)
     if skipped:
@@ -247,8 +261,10 @@ def _subrows(data: Any) -> Subrows | None:
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         return None
     columns: list[Any] = data["columns"] if isinstance(data.get("columns"), list) else []
-    rows = [[_cell(v) for v in row[:MAX_COLUMNS]] if isinstance(row, (list, tuple)) else [_cell(row)]
-            for row in data["rows"][:MAX_SUBROWS]]
+    rows = [
+        [_cell(v) for v in row[:MAX_COLUMNS]] if isinstance(row, (list, tuple)) else [_cell(row)]
+        for row in data["rows"][:MAX_SUBROWS]
+    ]
     return Subrows([tidy(c) for c in columns[:MAX_COLUMNS]], rows)
 
 
@@ -277,8 +293,10 @@ def _salvage_json(text: str) -> StatusPage:
         _add_row(builder, row)
         position = end
     if builder.page.metrics:
-        builder.page.problems.append(f"the JSON is not complete (cut short?): {len(builder.page.metrics)} row(s) "
-                                     "were recovered, the rest is missing")
+        builder.page.problems.append(
+            f"the JSON is not complete (cut short?): {len(builder.page.metrics)} row(s) "
+            "were recovered, the rest is missing"
+        )
     return builder.finish()
 
 
@@ -380,7 +398,8 @@ class _TextReader:
         if self.ignored:
             example = self.ignored[0] if len(self.ignored[0]) <= 80 else self.ignored[0][:79] + "…"
             self.builder.page.problems.append(
-                f"{len(self.ignored)} line(s) were not understood and were ignored, e.g. {example!r}")
+                f"{len(self.ignored)} line(s) were not understood and were ignored, e.g. {example!r}"
+            )
         return self.builder.finish()
 
 

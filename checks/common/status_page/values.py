@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from posthog_doctor.check import units
@@ -22,9 +22,16 @@ _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _SIZE = re.compile(r"^([\d.,]+)\s*(?:([kmgtpe])(?:i?b)?b?|bb?|bytes?)$", re.I)
 _POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 _RELATIVE = re.compile(r"^(?:(in) )?(a few|an?|\d{1,9}) (second|minute|hour|day|week|month|year)s?(?: (ago))?$")
-_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000,
-                 "year": 31536000}
-EPOCH_SHOWN_AS = datetime(1972, 1, 1, tzinfo=timezone.utc)  # "N years ago" reaching back past this is the epoch
+_UNIT_SECONDS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 604800,
+    "month": 2592000,
+    "year": 31536000,
+}
+EPOCH_SHOWN_AS = datetime(1972, 1, 1, tzinfo=UTC)  # "N years ago" reaching back past this is the epoch
 MAX_TEXT = 2000  # a value is a version, a flag or a size; anything longer is cut
 
 
