@@ -158,18 +158,19 @@ class BackgroundWork(Check):
     @staticmethod
     def _mutation_finding(m: dict, now: int, with_reasons: bool, advice: Advice) -> Finding:
         where, age = f"{m['database']}.{m['table']}", units.duration(now - as_int(m["created"]))
+        command = masked(str(m["command"]).strip().removeprefix("(").removesuffix(")"), 120)
         reason = str(m.get("latest_fail_reason") or "")
-        if reason:
+        if reason:  # the facts first: a finding is cut at 300 characters, and the reason is the long part
             return Finding.warn(
-                f"mutation {m['mutation_id']} on {where} ({masked(m['command'], 120)}) fails: part "
-                f"{m.get('latest_failed_part') or '?'} failed {units.duration(now - as_int(m.get('fail_time')))} ago "
-                f"with {masked(reason, 200)}; created {age} ago, {as_int(m['parts_to_do'])} parts to do",
+                f"mutation {m['mutation_id']} on {where} ({command[:80]}) fails on part "
+                f"{m.get('latest_failed_part') or '?'} (created {age} ago, {as_int(m['parts_to_do'])} parts to do): "
+                f"{masked(reason, 120)}",
                 advice,
                 key="mutation",
             )
         why = "" if with_reasons else " (this server does not record why)"
         return Finding.warn(
-            f"mutation {m['mutation_id']} on {where} ({masked(m['command'], 120)}) has not finished after {age}, "
+            f"mutation {m['mutation_id']} on {where} ({command}) has not finished after {age}, "
             f"{as_int(m['parts_to_do'])} parts to do{why}",
             advice,
             key="mutation",

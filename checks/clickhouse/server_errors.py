@@ -148,7 +148,7 @@ def _by_family(rows: list[dict], timed: bool) -> list[FamilySeen]:
 
 def _finding(s: FamilySeen, now: int, up: int, timed: bool) -> Finding:
     when = f", the last {units.duration(now - s.last_time)} ago" if timed else ""
-    message = f": {s.last_message}" if s.last_message else ""
+    message = f": {s.last_message[:120]}" if s.last_message else ""  # a finding is cut at 300 characters
     text = (
         f"{s.family.title}: {s.count:,} error{'s' if s.count != 1 else ''} ({', '.join(s.names)}) since "
         f"ClickHouse started {units.duration(up)} ago{when}{message}"
