@@ -77,7 +77,8 @@ class DiskUsage(Check):
         metrics["disk_bytes_total"] = total
         return conclude(
             findings,
-            f"{units.size(total)} in {len(tables)} tables: {share_sentence(groups) or 'no data yet'}",
+            f"{units.size(total)} in {len(tables)} table{'s' if len(tables) != 1 else ''}: "
+            f"{share_sentence(groups) or 'no data yet'}",
             evidence=evidence,
             metrics=metrics,
         )
