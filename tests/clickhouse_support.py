@@ -319,3 +319,50 @@ def table_rows(check: dict, title_start: str) -> list[dict]:
     """A Table evidence item as a list of {column: cell}."""
     found = evidence(check, title_start)
     return [dict(zip(found["columns"], row, strict=True)) for row in found["rows"]]
+
+
+# --- planters for the depth checks (errors, background work, logs, timestamps, kinds of event) --------------
+
+
+def plant_arrivals(
+    dep: Deployment,
+    count: int,
+    *,
+    first_age: int,
+    spacing: int,
+    skew: int = 0,
+    team: str = "1",
+    event: str = "'$pageview'",
+    table: str = "events",
+) -> None:
+    """`count` events, the n-th arriving (`_timestamp`) first_age + n * spacing seconds ago and timestamped `skew`
+    seconds after its arrival (negative: before)."""
+    arrived = f"now() - {first_age} - number * {spacing}"
+    dep.execute(
+        f"INSERT INTO {table} (uuid, event, properties, timestamp, team_id, distinct_id, elements_chain, created_at, "
+        f"_timestamp, _offset) SELECT generateUUIDv4(), {event}, '{{}}', {arrived} + {skew}, {team}, "
+        f"concat('user-', toString(modulo(number, 50))), '', {arrived}, {arrived}, number "
+        f"FROM system.numbers LIMIT {count}"
+    )
+
+
+# 128 hex characters that do not compress (random functions differ between 18.16 and the current engine).
+_NOISE = "concat(" + ", ".join(f"hex(MD5(concat('{salt}', toString(t), toString(rand()))))" for salt in "abcd") + ")"
+
+
+def plant_log_table(dep: Deployment, name: str, rows: int, *, days: int, ttl: bool = False) -> None:
+    """A table in the `system` database shaped like ClickHouse's own logs (MergeTree partitioned by
+    toYYYYMM(event_date)), `rows` rows of 128 random hex characters spread over the last `days` days. It stands in for a
+    log the server writes itself (chdb writes none; 18.16 only query_log): size, growth and TTL are read from the
+    same metadata."""
+    engine = "ENGINE = MergeTree PARTITION BY toYYYYMM(event_date) ORDER BY event_time"
+    ttl_clause = " TTL event_date + INTERVAL 30 DAY" if ttl else ""
+    dep.execute(f"DROP TABLE IF EXISTS system.{name}")
+    dep.execute(
+        f"CREATE TABLE system.{name} (event_date Date, event_time DateTime, message String) {engine}{ttl_clause}"
+    )
+    dep.execute(f"SYSTEM STOP MERGES system.{name}")
+    dep.execute(
+        f"INSERT INTO system.{name} SELECT toDate(t), t, {_NOISE} FROM "
+        f"(SELECT now() - 3600 - intDiv(number * {days * 86400 - 7200}, {rows}) AS t FROM system.numbers LIMIT {rows})"
+    )

@@ -25,6 +25,7 @@ from posthog_doctor.check import (
 
 from ..common import docs
 from ._common import DAY, SERVER_NOW, as_int, pct, server_now
+from ._disk_groups import PARTS_BY_TABLE, attribute, share_sentence, tables_on_disk
 from ._spread import spread_over_days
 
 SPACE = Query.from_file(__file__, "disk_space.sql", "clickhouse")
@@ -50,7 +51,7 @@ class Disk(Check):
         "warn_free_pct": Option(15.0, "warn when a disk has less free space than this"),
         "fail_free_pct": Option(5.0, "fail when a disk has less free space than this"),
     }
-    queries = (SPACE, USAGE, GROWTH, SERVER_NOW)
+    queries = (SPACE, USAGE, GROWTH, SERVER_NOW, PARTS_BY_TABLE)
 
     def run(self, ctx: Context) -> Outcome:
         try:
@@ -69,6 +70,8 @@ class Disk(Check):
             rows.append(row)
             if finding:
                 findings.append(finding)
+        if findings:
+            findings = self._attributed(ctx, findings)
         days = ctx.options["growth_days"]
         evidence = [
             Table(
@@ -111,6 +114,22 @@ class Disk(Check):
                 )
             ],
         )
+
+    @staticmethod
+    def _attributed(ctx: Context, findings: list[Finding]) -> list[Finding]:
+        """The findings with where the bytes go (clickhouse.disk_usage's groups) and how to trim the biggest."""
+        groups = sorted(attribute(tables_on_disk(ctx)), key=lambda g: -g.bytes)
+        where = share_sentence(groups)
+        total = sum(g.bytes for g in groups)
+        trims = tuple(
+            Advice(g.group.trim, links=[docs.CLICKHOUSE_RESIZE_DISK])
+            for g in groups
+            if g.group.trim and g.bytes >= 0.05 * total  # only groups worth trimming
+        )[:2]
+        return [
+            Finding(f.status, f"{f.text}; the data: {where}" if where else f.text, (*f.advice, *trims), key=f.key)
+            for f in findings
+        ]
 
     @staticmethod
     def _daily_growth(ctx: Context, days: int) -> dict[str, float]:

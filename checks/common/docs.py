@@ -27,3 +27,23 @@ POSTGRES_RUNBOOK = f"{POSTHOG}/runbook/services/postgresql"
 PG_ACTIVITY = "https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW"
 PG_SLOTS = "https://www.postgresql.org/docs/current/warm-standby.html#STREAMING-REPLICATION-SLOTS"
 PG_STATISTICS = "https://www.postgresql.org/docs/current/routine-vacuuming.html#VACUUM-FOR-STATISTICS"
+
+# PostHog pages the ClickHouse depth checks link (research-depth §11: each is a file in PostHog/posthog.com).
+CLICKHOUSE_RUNBOOK = f"{POSTHOG}/self-host/runbook/clickhouse"
+CLICKHOUSE_INGESTION = f"{POSTHOG}/how-posthog-works/clickhouse"
+ZOOKEEPER_RUNBOOK = f"{POSTHOG}/runbook/services/zookeeper"
+UPGRADE_NOTES = f"{POSTHOG}/runbook/upgrade-notes"
+TIMESTAMPS = f"{POSTHOG}/data/timestamps"
+INGESTION_WARNINGS = f"{POSTHOG}/data/ingestion-warnings"
+ERROR_TRACKING = f"{POSTHOG}/error-tracking"
+SESSION_REPLAY = f"{POSTHOG}/session-replay"
+
+# ClickHouse's own reference: PostHog has no page on system log tables, mutations or system.errors.
+CLICKHOUSE_DOCS = "https://clickhouse.com/docs/en"
+CH_SYSTEM_ERRORS = f"{CLICKHOUSE_DOCS}/operations/system-tables/errors"
+CH_MUTATIONS = f"{CLICKHOUSE_DOCS}/operations/system-tables/mutations"
+CH_KILL_MUTATION = f"{CLICKHOUSE_DOCS}/sql-reference/statements/kill#kill-mutation"
+CH_MERGES = f"{CLICKHOUSE_DOCS}/operations/system-tables/merges"
+CH_MERGE_TREE_SETTINGS = f"{CLICKHOUSE_DOCS}/operations/settings/merge-tree-settings"
+CH_SYSTEM_TABLES = f"{CLICKHOUSE_DOCS}/operations/system-tables"
+CH_QUERY_LOG_SETTINGS = f"{CLICKHOUSE_DOCS}/operations/server-configuration-parameters/settings#query_log"
