@@ -27,3 +27,24 @@ POSTGRES_RUNBOOK = f"{POSTHOG}/runbook/services/postgresql"
 PG_ACTIVITY = "https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW"
 PG_SLOTS = "https://www.postgresql.org/docs/current/warm-standby.html#STREAMING-REPLICATION-SLOTS"
 PG_STATISTICS = "https://www.postgresql.org/docs/current/routine-vacuuming.html#VACUUM-FOR-STATISTICS"
+
+# Async migrations: the page PostHog's own `run_async_migrations --check` prints, and the runbook (upgrade path).
+ASYNC_MIGRATIONS = f"{POSTHOG}/self-host/configure/async-migrations/overview"
+ASYNC_MIGRATIONS_RUNBOOK = f"{POSTHOG}/runbook/async-migrations"
+ASYNC_MIGRATION_MODEL = "https://github.com/PostHog/posthog/blob/master/posthog/models/async_migration.py"
+CLICKHOUSE_RUNBOOK = f"{POSTHOG}/self-host/runbook/clickhouse"
+MIGRATE_CLICKHOUSE = "https://github.com/PostHog/posthog/blob/master/posthog/management/commands/migrate_clickhouse.py"
+CLICKHOUSE_MIGRATIONS_SOURCE = "https://github.com/PostHog/posthog/tree/master/posthog/clickhouse/migrations"
+UPGRADE_NOTES = f"{POSTHOG}/runbook/upgrade-notes"
+
+# Redis: PostHog has only a stub runbook; its compose file carries the settings (maxmemory, allkeys-lru).
+REDIS_RUNBOOK = f"{POSTHOG}/self-host/runbook/redis"
+HOBBY_COMPOSE = "https://github.com/PostHog/posthog/blob/master/docker-compose.base.yml"
+REDIS_EVICTION = "https://redis.io/docs/latest/develop/reference/eviction/"
+REDIS_MEMORY_OPTIMIZATION = (
+    "https://redis.io/docs/latest/operate/oss_and_stack/management/optimization/memory-optimization/"
+)
+
+# Event definitions: written by the plugin server until PostHog moved them to property-defs-rs (PR #24843, 2024).
+PROPERTY_DEFS_RS = "https://github.com/PostHog/posthog/tree/master/rust/property-defs-rs"
+PROPERTY_DEFS_MOVE = "https://github.com/PostHog/posthog/pull/24843"
