@@ -397,3 +397,70 @@ def insert_async_migration(conn, layout: str, row: AsyncMigrationRow) -> None:
                 "VALUES (now() - %(ago)s::interval, %(description)s, %(id)s)",
                 {"ago": f"{hours * 3600} seconds", "description": description, "id": migration_id},
             )
+
+
+# --- event definitions (posthog/models/event_definition.py) ----------------------------------------------
+
+# posthog_eventdefinition as Django creates it: the 2022-23 model (the plugin server's upsert names the unique
+# constraint posthog_eventdefinition_team_id_name_80fa0b87_uniq), and the 2025+ one with project_id and
+# enforcement_mode (definitions written by property-defs-rs).
+EVENT_DEFINITION_DDL = {
+    "2023": """
+CREATE TABLE posthog_eventdefinition (
+    id uuid NOT NULL PRIMARY KEY,
+    name varchar(400) NOT NULL,
+    volume_30_day integer NULL,
+    query_usage_30_day integer NULL,
+    team_id integer NOT NULL REFERENCES posthog_team (id) DEFERRABLE INITIALLY DEFERRED,
+    created_at timestamp with time zone NULL,
+    last_seen_at timestamp with time zone NULL,
+    CONSTRAINT posthog_eventdefinition_team_id_name_80fa0b87_uniq UNIQUE (team_id, name)
+);
+CREATE INDEX posthog_eventdefinition_team_id_818ed0f2 ON posthog_eventdefinition (team_id);
+""",
+    "2025": """
+CREATE TABLE posthog_eventdefinition (
+    id uuid NOT NULL PRIMARY KEY,
+    name varchar(400) NOT NULL,
+    volume_30_day integer NULL,
+    query_usage_30_day integer NULL,
+    team_id integer NOT NULL REFERENCES posthog_team (id) DEFERRABLE INITIALLY DEFERRED,
+    project_id bigint NULL,
+    created_at timestamp with time zone NULL,
+    last_seen_at timestamp with time zone NULL,
+    enforcement_mode varchar(10) NOT NULL
+);
+CREATE UNIQUE INDEX event_definition_proj_uniq ON posthog_eventdefinition (coalesce(project_id, team_id::bigint), name);
+CREATE INDEX posthog_eventdefinition_team_id_818ed0f2 ON posthog_eventdefinition (team_id);
+CREATE INDEX posthog_eventdef_team_seen_idx ON posthog_eventdefinition (team_id, last_seen_at DESC);
+""",
+}
+
+
+def event_definitions_deployment(
+    server, name: str, layout: str, definitions: dict[str, float], *, filler: int = 0
+) -> Deployment:
+    """A database with posthog_eventdefinition in `layout` ("2023" or "2025"): team 1's `definitions` (event name ->
+    hours since last seen), plus `filler` other definitions seen long ago (a table too large to scan)."""
+    dep = deployment(server, name, events_table=False, related=False)
+    extra = ", enforcement_mode" if layout == "2025" else ""
+    extra_value = ", 'allow'" if layout == "2025" else ""
+    with psycopg.connect(dep.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS posthog_eventdefinition")
+        conn.execute(EVENT_DEFINITION_DDL[layout])
+        for event, hours in definitions.items():
+            conn.execute(
+                f"INSERT INTO posthog_eventdefinition (id, name, team_id, created_at, last_seen_at{extra}) "
+                f"VALUES (gen_random_uuid(), %(name)s, 1, now() - interval '30 days', "
+                f"now() - make_interval(secs => %(secs)s){extra_value})",
+                {"name": event, "secs": hours * 3600},
+            )
+        if filler:
+            conn.execute(
+                f"INSERT INTO posthog_eventdefinition (id, name, team_id, created_at, last_seen_at{extra}) "
+                f"SELECT gen_random_uuid(), 'custom event ' || g, 1, now() - interval '300 days', "
+                f"now() - interval '200 days'{extra_value} FROM generate_series(1, %(n)s) g",
+                {"n": filler},
+            )
+        conn.execute("ANALYZE posthog_eventdefinition")
+    return dep
