@@ -193,6 +193,7 @@ def evidence_table(seen: list[Seen], stale: list[Seen], missing: list[Seen], now
             for s in seen
         ],
         note=f"Arrivals from ClickHouse (_timestamp), definitions from posthog_eventdefinition; written by {writer}.",
+        personal=True,  # event names come from the customer's data
     )
 
 
