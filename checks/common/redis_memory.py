@@ -15,9 +15,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from posthog_doctor.check import ConnectorError, Context, units
+from posthog_doctor.check import Advice, ConnectorError, Context, units
+
+from . import docs
 
 FULL_PCT = 95.0  # used_memory at or above this share of maxmemory counts as full
+
+# What to do about a Redis short of memory: for redis.memory and for any check whose key it may have cost.
+MEMORY_ADVICE = Advice(
+    "Give Redis room, or find what fills it. PostHog's own defaults are maxmemory 200 MB (hobby) and 400 MB "
+    "(Helm) with maxmemory-policy allkeys-lru. A deep Celery queue (see celery.workers) or large cache keys are "
+    "the usual fillers: list them with redis-cli --bigkeys and MEMORY STATS. Raise the limit where Redis is "
+    "started so it survives a restart (docker-compose: the redis service's command; Helm: redis.master.extraFlags).",
+    commands=[
+        "docker compose exec redis redis-cli --bigkeys",
+        "docker compose exec redis redis-cli CONFIG SET maxmemory 400mb   # until the next restart",
+        "docker compose exec redis redis-cli INFO memory",
+    ],
+    links=[docs.HOBBY_COMPOSE, docs.REDIS_EVICTION, docs.REDIS_RUNBOOK],
+)
 
 
 @dataclass(frozen=True)

@@ -12,22 +12,11 @@ from __future__ import annotations
 from posthog_doctor.check import Advice, Check, Context, Finding, Item, Option, Outcome, Values, conclude, units
 
 from ..common import docs
+from ..common.redis_memory import MEMORY_ADVICE as ROOM
 from ..common.redis_memory import RedisMemory, redis_memory
 
 MiB = 1024 * 1024
 
-ROOM = Advice(
-    "Give Redis room, or find what fills it. PostHog's own defaults are maxmemory 200 MB (hobby) and 400 MB "
-    "(Helm) with maxmemory-policy allkeys-lru. A deep Celery queue (see celery.workers) or large cache keys are "
-    "the usual fillers: list them with redis-cli --bigkeys and MEMORY STATS. Raise the limit where Redis is "
-    "started so it survives a restart (docker-compose: the redis service's command; Helm: redis.master.extraFlags).",
-    commands=[
-        "docker compose exec redis redis-cli --bigkeys",
-        "docker compose exec redis redis-cli CONFIG SET maxmemory 400mb   # until the next restart",
-        "docker compose exec redis redis-cli INFO memory",
-    ],
-    links=[docs.HOBBY_COMPOSE, docs.REDIS_EVICTION, docs.REDIS_RUNBOOK],
-)
 NOEVICTION = Advice(
     "With maxmemory-policy noeviction a full Redis answers every write with 'OOM command not allowed': Celery "
     "cannot queue tasks or write its heartbeat, and the plugin server's writes fail. PostHog's compose file and "
