@@ -366,3 +366,38 @@ def plant_log_table(dep: Deployment, name: str, rows: int, *, days: int, ttl: bo
         f"INSERT INTO system.{name} SELECT toDate(t), t, {_NOISE} FROM "
         f"(SELECT now() - 3600 - intDiv(number * {days * 86400 - 7200}, {rows}) AS t FROM system.numbers LIMIT {rows})"
     )
+
+
+# --- ClickHouse's migration record ------------------------------------------------------------------------
+
+# infi.clickhouse_orm's MigrationHistory as PostHog pre-creates it (migrate_clickhouse, without replication):
+# package_name String, module_name String, applied Date.
+INFI_MIGRATIONS_DDL = (
+    "CREATE TABLE infi_clickhouse_orm_migrations (package_name String, module_name String, applied Date) "
+    "ENGINE = MergeTree PARTITION BY toYYYYMM(applied) ORDER BY (package_name, module_name)"
+)
+# ch_migrate's step record (posthog/clickhouse/migration_tools/tracking.py), without ON CLUSTER and replication.
+SCHEMA_MIGRATIONS_DDL = (
+    "CREATE TABLE clickhouse_schema_migrations (migration_number UInt32, migration_name String, step_index Int32, "
+    "host String, node_role String, direction Enum8('up' = 1, 'down' = 2), checksum String, "
+    "applied_at DateTime64(3), success Bool) "
+    "ENGINE = MergeTree ORDER BY (migration_number, step_index, host, direction, applied_at)"
+)
+
+
+def record_migrations(dep: Deployment, package: str, modules: dict[str, str]) -> None:
+    """Record `modules` (name -> day applied, 'YYYY-MM-DD') as infi does after each migration, creating the table."""
+    if not int(
+        dep.scalar(
+            f"SELECT count() FROM system.tables WHERE database = '{dep.database}' AND name = "
+            "'infi_clickhouse_orm_migrations'"
+        )
+    ):
+        dep.execute(INFI_MIGRATIONS_DDL)
+    if modules:  # INSERT ... SELECT: the native driver waits for data blocks after an inline VALUES list
+        rows = ", ".join(f"('{package}', '{name}', '{day}')" for name, day in modules.items())
+        dep.execute(
+            "INSERT INTO infi_clickhouse_orm_migrations (package_name, module_name, applied) "
+            "SELECT tupleElement(r, 1), tupleElement(r, 2), toDate(tupleElement(r, 3)) "
+            f"FROM (SELECT arrayJoin([{rows}]) AS r)"
+        )

@@ -296,3 +296,171 @@ def wait_for_doctor_sessions_to_end(dep: Deployment, seconds: float = 10.0) -> N
             if time.monotonic() > stop_at:
                 raise AssertionError(f"{left} posthog-doctor session(s) still open after {seconds:.0f} s")
             time.sleep(0.05)
+
+
+# --- async migrations (posthog/models/async_migration.py) -------------------------------------------
+
+# posthog_asyncmigration as Django creates it from the model: PositiveSmallIntegerField is a smallint with a
+# ">= 0" check, defaults live in Django (none in the table), the unique constraint is named "unique name".
+# 2021 rows carry `last_error` (text); Django migration 0198_async_migration_error (2022-01-20) dropped it and
+# created posthog_asyncmigrationerror; `parameters` (jsonb) came later in 2022.
+ASYNC_MIGRATION_COLUMNS = """
+    id bigserial NOT NULL PRIMARY KEY,
+    name varchar(50) NOT NULL,
+    description varchar(400) NULL,
+    progress smallint NOT NULL CHECK (progress >= 0),
+    status smallint NOT NULL CHECK (status >= 0),
+    current_operation_index smallint NOT NULL CHECK (current_operation_index >= 0),
+    current_query_id varchar(100) NOT NULL,
+    celery_task_id varchar(100) NOT NULL,
+    started_at timestamp with time zone NULL,
+    finished_at timestamp with time zone NULL,
+    {extra}
+    posthog_min_version varchar(20) NULL,
+    posthog_max_version varchar(20) NULL,
+    CONSTRAINT "unique name" UNIQUE (name)
+"""
+ASYNC_MIGRATION_DDL = {
+    "2022": f"""
+CREATE TABLE posthog_asyncmigration ({ASYNC_MIGRATION_COLUMNS.format(extra="parameters jsonb NOT NULL,")});
+CREATE TABLE posthog_asyncmigrationerror (
+    id bigserial NOT NULL PRIMARY KEY,
+    created_at timestamp with time zone NOT NULL,
+    description text NOT NULL,
+    async_migration_id bigint NOT NULL
+        REFERENCES posthog_asyncmigration (id) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE INDEX posthog_asyncmigrationerror_async_migration_id_7ea8f2a4
+    ON posthog_asyncmigrationerror (async_migration_id);
+""",
+    "2021": f"CREATE TABLE posthog_asyncmigration ({ASYNC_MIGRATION_COLUMNS.format(extra='last_error text NULL,')});",
+}
+
+
+@dataclass(frozen=True)
+class AsyncMigrationRow:
+    """One async migration as PostHog's runner leaves it; ages in hours before now (None: not set)."""
+
+    name: str
+    status: int
+    progress: int = 0
+    operation: int = 0
+    started_hours_ago: float | None = None
+    finished_hours_ago: float | None = None
+    query_id: str = ""
+    max_version: str = "1.99.9"
+    errors: tuple[tuple[float, str], ...] = ()  # (hours ago, description)
+
+
+def async_migration_deployment(server, name: str, layout: str, rows: tuple[AsyncMigrationRow, ...]) -> Deployment:
+    """A database with PostHog's async-migration tables in `layout` ("2022" or "2021") holding `rows`."""
+    dep = deployment(server, name, events_table=False, related=False)
+    with psycopg.connect(dep.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS posthog_asyncmigrationerror, posthog_asyncmigration")
+        conn.execute(ASYNC_MIGRATION_DDL[layout])
+        for row in rows:
+            insert_async_migration(conn, layout, row)
+    return dep
+
+
+def insert_async_migration(conn, layout: str, row: AsyncMigrationRow) -> None:
+    def ago(hours):
+        return None if hours is None else f"{hours * 3600} seconds"
+
+    last_error = row.errors[-1][1] if row.errors else None
+    extra_column, extra_value = ("parameters", "'{}'::jsonb") if layout == "2022" else ("last_error", "%(last_error)s")
+    migration_id = conn.execute(
+        f"""
+        INSERT INTO posthog_asyncmigration (name, description, progress, status, current_operation_index,
+            current_query_id, celery_task_id, started_at, finished_at, {extra_column}, posthog_min_version,
+            posthog_max_version)
+        VALUES (%(name)s, 'a migration', %(progress)s, %(status)s, %(operation)s, %(query_id)s, '',
+            now() - %(started)s::interval, now() - %(finished)s::interval, {extra_value}, '1.33.0', %(max_version)s)
+        RETURNING id
+        """,
+        {
+            "name": row.name,
+            "progress": row.progress,
+            "status": row.status,
+            "operation": row.operation,
+            "query_id": row.query_id,
+            "started": ago(row.started_hours_ago),
+            "finished": ago(row.finished_hours_ago),
+            "last_error": last_error,
+            "max_version": row.max_version,
+        },
+    ).fetchone()[0]
+    if layout == "2022":
+        for hours, description in row.errors:
+            conn.execute(
+                "INSERT INTO posthog_asyncmigrationerror (created_at, description, async_migration_id) "
+                "VALUES (now() - %(ago)s::interval, %(description)s, %(id)s)",
+                {"ago": f"{hours * 3600} seconds", "description": description, "id": migration_id},
+            )
+
+
+# --- event definitions (posthog/models/event_definition.py) ----------------------------------------------
+
+# posthog_eventdefinition as Django creates it: the 2022-23 model (the plugin server's upsert names the unique
+# constraint posthog_eventdefinition_team_id_name_80fa0b87_uniq), and the 2025+ one with project_id and
+# enforcement_mode (definitions written by property-defs-rs).
+EVENT_DEFINITION_DDL = {
+    "2023": """
+CREATE TABLE posthog_eventdefinition (
+    id uuid NOT NULL PRIMARY KEY,
+    name varchar(400) NOT NULL,
+    volume_30_day integer NULL,
+    query_usage_30_day integer NULL,
+    team_id integer NOT NULL REFERENCES posthog_team (id) DEFERRABLE INITIALLY DEFERRED,
+    created_at timestamp with time zone NULL,
+    last_seen_at timestamp with time zone NULL,
+    CONSTRAINT posthog_eventdefinition_team_id_name_80fa0b87_uniq UNIQUE (team_id, name)
+);
+CREATE INDEX posthog_eventdefinition_team_id_818ed0f2 ON posthog_eventdefinition (team_id);
+""",
+    "2025": """
+CREATE TABLE posthog_eventdefinition (
+    id uuid NOT NULL PRIMARY KEY,
+    name varchar(400) NOT NULL,
+    volume_30_day integer NULL,
+    query_usage_30_day integer NULL,
+    team_id integer NOT NULL REFERENCES posthog_team (id) DEFERRABLE INITIALLY DEFERRED,
+    project_id bigint NULL,
+    created_at timestamp with time zone NULL,
+    last_seen_at timestamp with time zone NULL,
+    enforcement_mode varchar(10) NOT NULL
+);
+CREATE UNIQUE INDEX event_definition_proj_uniq ON posthog_eventdefinition (coalesce(project_id, team_id::bigint), name);
+CREATE INDEX posthog_eventdefinition_team_id_818ed0f2 ON posthog_eventdefinition (team_id);
+CREATE INDEX posthog_eventdef_team_seen_idx ON posthog_eventdefinition (team_id, last_seen_at DESC);
+""",
+}
+
+
+def event_definitions_deployment(
+    server, name: str, layout: str, definitions: dict[str, float], *, filler: int = 0
+) -> Deployment:
+    """A database with posthog_eventdefinition in `layout` ("2023" or "2025"): team 1's `definitions` (event name ->
+    hours since last seen), plus `filler` other definitions seen long ago (a table too large to scan)."""
+    dep = deployment(server, name, events_table=False, related=False)
+    extra = ", enforcement_mode" if layout == "2025" else ""
+    extra_value = ", 'allow'" if layout == "2025" else ""
+    with psycopg.connect(dep.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS posthog_eventdefinition")
+        conn.execute(EVENT_DEFINITION_DDL[layout])
+        for event, hours in definitions.items():
+            conn.execute(
+                f"INSERT INTO posthog_eventdefinition (id, name, team_id, created_at, last_seen_at{extra}) "
+                f"VALUES (gen_random_uuid(), %(name)s, 1, now() - interval '30 days', "
+                f"now() - make_interval(secs => %(secs)s){extra_value})",
+                {"name": event, "secs": hours * 3600},
+            )
+        if filler:
+            conn.execute(
+                f"INSERT INTO posthog_eventdefinition (id, name, team_id, created_at, last_seen_at{extra}) "
+                f"SELECT gen_random_uuid(), 'custom event ' || g, 1, now() - interval '300 days', "
+                f"now() - interval '200 days'{extra_value} FROM generate_series(1, %(n)s) g",
+                {"n": filler},
+            )
+        conn.execute("ANALYZE posthog_eventdefinition")
+    return dep

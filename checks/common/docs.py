@@ -47,3 +47,22 @@ CH_MERGES = f"{CLICKHOUSE_DOCS}/operations/system-tables/merges"
 CH_MERGE_TREE_SETTINGS = f"{CLICKHOUSE_DOCS}/operations/settings/merge-tree-settings"
 CH_SYSTEM_TABLES = f"{CLICKHOUSE_DOCS}/operations/system-tables"
 CH_QUERY_LOG_SETTINGS = f"{CLICKHOUSE_DOCS}/operations/server-configuration-parameters/settings#query_log"
+
+# Async migrations: the page PostHog's own `run_async_migrations --check` prints, and the runbook (upgrade path).
+ASYNC_MIGRATIONS = f"{POSTHOG}/self-host/configure/async-migrations/overview"
+ASYNC_MIGRATIONS_RUNBOOK = f"{POSTHOG}/runbook/async-migrations"
+ASYNC_MIGRATION_MODEL = "https://github.com/PostHog/posthog/blob/master/posthog/models/async_migration.py"
+MIGRATE_CLICKHOUSE = "https://github.com/PostHog/posthog/blob/master/posthog/management/commands/migrate_clickhouse.py"
+CLICKHOUSE_MIGRATIONS_SOURCE = "https://github.com/PostHog/posthog/tree/master/posthog/clickhouse/migrations"
+
+# Redis: PostHog has only a stub runbook; its compose file carries the settings (maxmemory, allkeys-lru).
+REDIS_RUNBOOK = f"{POSTHOG}/self-host/runbook/redis"
+HOBBY_COMPOSE = "https://github.com/PostHog/posthog/blob/master/docker-compose.base.yml"
+REDIS_EVICTION = "https://redis.io/docs/latest/develop/reference/eviction/"
+REDIS_MEMORY_OPTIMIZATION = (
+    "https://redis.io/docs/latest/operate/oss_and_stack/management/optimization/memory-optimization/"
+)
+
+# Event definitions: written by the plugin server until PostHog moved them to property-defs-rs (PR #24843, 2024).
+PROPERTY_DEFS_RS = "https://github.com/PostHog/posthog/tree/master/rust/property-defs-rs"
+PROPERTY_DEFS_MOVE = "https://github.com/PostHog/posthog/pull/24843"
