@@ -71,8 +71,8 @@ class DeadLetterQueue(Check):
         has_table, has_warnings = DLQ_TABLE in present, WARNINGS_TABLE in present
         if not has_table and not has_warnings:
             raise Skip(
-                f"this PostHog has no {DLQ_TABLE} table and no {WARNINGS_TABLE} in database "
-                f"{ctx.clickhouse.database!r} (a PostHog older than the DLQ, or the wrong database): nothing to digest"
+                f"this PostHog has no {DLQ_TABLE} table in database {ctx.clickhouse.database!r} and no "
+                f"{WARNINGS_TABLE} (a PostHog older than the DLQ, or the wrong database): nothing to digest"
             )
         max_causes = int(o["max_causes"])
         params = {
