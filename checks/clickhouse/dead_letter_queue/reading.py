@@ -48,15 +48,21 @@ def table_digest(ctx: Context, params: dict, budget: dict) -> Read:
 
 
 def warnings_digest(ctx: Context, params: dict, budget: dict, *, dedupe: bool) -> Read:
-    """`pipeline_step_dlq` warnings digested by step and error; with `dedupe`, each cause says whether its events
-    are rows of the DLQ table too. Totals count only the events the table does not hold."""
-    result = ctx.clickhouse.query(WARNINGS_DEDUP if dedupe else WARNINGS, params, **budget)
+    """`pipeline_step_dlq` warnings digested by step and error. With `dedupe` (a DLQ table exists) and warnings
+    found, a second pass asks per cause whether its events are rows of the table too (building that set reads
+    the table's event ids, so it is skipped when there is nothing to match). Totals count only the events the
+    table does not hold."""
+    result = ctx.clickhouse.query(WARNINGS, params, **budget)
+    results = [result]
+    if dedupe and result.rows:
+        result = ctx.clickhouse.query(WARNINGS_DEDUP, params, **budget)
+        results.append(result)
     rows = result.dicts()
     causes = [CauseRow.from_warning_row(r) for r in rows]
     return Read(
         causes,
         Totals.of([c for c in causes if not c.in_table]),
-        [result],
+        results,
         max((as_int(r["server_now"]) for r in rows), default=0),
     )
 
