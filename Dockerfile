@@ -1,6 +1,7 @@
 # posthog-doctor, the customer-run image: small, non-root, writes its reports to /report.
-#   docker build -t posthog-doctor .
-#   docker run --rm --network <posthog network> --user "$(id -u):$(id -g)" -v "$PWD/report:/report" posthog-doctor
+#   docker build -t posthog-doctor .          (in a checkout; no image is published)
+#   docker run --rm --network "container:$(docker ps -q --filter label=com.docker.compose.service=web | head -n 1)" \
+#     --user "$(id -u):$(id -g)" -v "$PWD/report:/report" posthog-doctor      (README: "Hobby install")
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -4,7 +4,9 @@ This table is the only deployment knowledge the engine holds. Defaults follow Po
 docker-compose file (service names `clickhouse`, `db`, `redis`, `web`, `plugins`, database `posthog`),
 so `docker run --network <posthog network> posthog-doctor` needs no flags. A default host that does
 not resolve falls back to the next one, ending at localhost. PostHog's own environment variables are
-read as fallbacks so a customer can reuse their PostHog env file or their Helm chart's secrets.
+read as fallbacks so a customer can reuse their PostHog env file or their Helm chart's secrets, and a
+variable PostHog's env leaves out gets PostHog's own default (posthog/settings/data_stores.py), not the
+hobby one: hobby and Helm set every one of them explicitly, other installs rely on PostHog's defaults.
 """
 
 from __future__ import annotations
@@ -91,41 +93,9 @@ def posthog_env_url(component: str, env: Mapping[str, str]) -> tuple[str, str] |
     """
     get = lambda name: (env.get(name) or "").strip()  # noqa: E731 - a tiny local accessor
     if component == "clickhouse":
-        names = ("CLICKHOUSE_HOST", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE")
-        if not any(get(n) for n in names):
-            return None
-        params = {}
-        if get("CLICKHOUSE_SECURE"):
-            params["secure"] = get("CLICKHOUSE_SECURE").lower()
-        if get("CLICKHOUSE_VERIFY"):
-            params["verify"] = get("CLICKHOUSE_VERIFY").lower()
-        if get("CLICKHOUSE_CA"):
-            params["ca"] = get("CLICKHOUSE_CA")
-        url = build_url(
-            "clickhouse",
-            get("CLICKHOUSE_HOST") or "clickhouse",
-            get("CLICKHOUSE_TCP_PORT") or None,
-            get("CLICKHOUSE_USER") or "default",
-            get("CLICKHOUSE_PASSWORD"),
-            get("CLICKHOUSE_DATABASE") or "posthog",
-            params,
-        )
-        return url, "env:" + "/".join(n for n in names if get(n))
+        return _clickhouse_from_env(get)
     if component == "postgres":
-        if get("DATABASE_URL"):
-            return get("DATABASE_URL"), "env:DATABASE_URL"
-        names = ("POSTHOG_POSTGRES_HOST", "POSTHOG_DB_NAME", "POSTHOG_DB_USER", "POSTHOG_DB_PASSWORD")
-        if not any(get(n) for n in names):
-            return None
-        url = build_url(
-            "postgres",
-            get("POSTHOG_POSTGRES_HOST") or "db",
-            get("POSTHOG_POSTGRES_PORT") or None,
-            get("POSTHOG_DB_USER") or "postgres",
-            get("POSTHOG_DB_PASSWORD"),
-            get("POSTHOG_DB_NAME") or "posthog",
-        )
-        return url, "env:" + "/".join(n for n in names if get(n))
+        return _postgres_from_env(get)
     if component == "redis":
         if get("REDIS_URL"):
             return get("REDIS_URL"), "env:REDIS_URL"
@@ -140,3 +110,84 @@ def posthog_env_url(component: str, env: Mapping[str, str]) -> tuple[str, str] |
     if component == "plugin_server" and get("CDP_API_URL"):
         return get("CDP_API_URL"), "env:CDP_API_URL"
     return None
+
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+
+
+def _clickhouse_from_env(get) -> tuple[str, str] | None:
+    """PostHog's ClickHouse settings (posthog/settings/data_stores.py @ 691c39a, and the same in 2021): HOST
+    defaults to "localhost", DATABASE to "default", and SECURE to true unless DEBUG or TEST is set, so a
+    production PostHog without CLICKHOUSE_SECURE talks TLS (native port 9440)."""
+    names = ("CLICKHOUSE_HOST", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE")
+    if not any(get(n) for n in names):
+        return None
+    defaulted = []
+    secure = get("CLICKHOUSE_SECURE").lower()
+    if not secure:
+        development = any(get(flag).lower() in _TRUE for flag in ("DEBUG", "TEST"))
+        secure = "false" if development else "true"
+        defaulted.append(f"CLICKHOUSE_SECURE={secure}")
+    params = {"secure": secure}
+    if get("CLICKHOUSE_VERIFY"):
+        params["verify"] = get("CLICKHOUSE_VERIFY").lower()
+    if get("CLICKHOUSE_CA"):
+        params["ca"] = get("CLICKHOUSE_CA")
+    database = get("CLICKHOUSE_DATABASE")
+    if not database:
+        database = "default"
+        defaulted.append("CLICKHOUSE_DATABASE=default")
+    url = build_url(
+        "clickhouse",
+        get("CLICKHOUSE_HOST") or "localhost",
+        get("CLICKHOUSE_TCP_PORT") or None,
+        get("CLICKHOUSE_USER") or "default",
+        get("CLICKHOUSE_PASSWORD"),
+        database,
+        params,
+    )
+    return url, _source(get, names, defaulted)
+
+
+# PostHog's Postgres SSL settings and the libpq parameters they become (data_stores.py postgres_config).
+POSTGRES_SSL_ENV = {
+    "POSTHOG_POSTGRES_SSL_MODE": "sslmode",
+    "POSTHOG_POSTGRES_CLI_SSL_CA": "sslrootcert",
+    "POSTHOG_POSTGRES_CLI_SSL_CRT": "sslcert",
+    "POSTHOG_POSTGRES_CLI_SSL_KEY": "sslkey",
+}
+
+
+def _postgres_from_env(get) -> tuple[str, str] | None:
+    """DATABASE_URL wins, as in PostHog, with its own query (sslmode and the rest). Otherwise the POSTHOG_DB_* and
+    POSTHOG_POSTGRES_* variables, whose SSL settings PostHog appends to the DATABASE_URL it builds
+    (`?sslmode=...&sslrootcert=...`). USING_PGBOUNCER (Helm sets it when the host is PgBouncer) is kept as
+    `pgbouncer=true`, so the Postgres checks know their counts describe the pool."""
+    pgbouncer = get("USING_PGBOUNCER").lower() in _TRUE
+    if get("DATABASE_URL"):
+        url = get("DATABASE_URL")
+        if pgbouncer:
+            url += ("&" if "?" in url else "?") + "pgbouncer=true"
+        return url, "env:DATABASE_URL" + ("/USING_PGBOUNCER" if pgbouncer else "")
+    names = ("POSTHOG_POSTGRES_HOST", "POSTHOG_DB_NAME", "POSTHOG_DB_USER", "POSTHOG_DB_PASSWORD")
+    if not any(get(n) for n in names):
+        return None
+    params = {param: get(name) for name, param in POSTGRES_SSL_ENV.items() if get(name)}
+    if pgbouncer:
+        params["pgbouncer"] = "true"
+    url = build_url(
+        "postgres",
+        get("POSTHOG_POSTGRES_HOST") or "db",
+        get("POSTHOG_POSTGRES_PORT") or None,
+        get("POSTHOG_DB_USER") or "postgres",
+        get("POSTHOG_DB_PASSWORD"),
+        get("POSTHOG_DB_NAME") or "posthog",
+        params,
+    )
+    extra = [n for n in (*POSTGRES_SSL_ENV, "USING_PGBOUNCER") if get(n)]
+    return url, _source(get, names + tuple(extra), [])
+
+
+def _source(get, names, defaulted: list[str]) -> str:
+    source = "env:" + "/".join(n for n in names if get(n))
+    return source + (f" (PostHog's defaults: {', '.join(defaulted)})" if defaulted else "")

@@ -7,6 +7,9 @@
   posthog/clickhouse/dead_letter_queue.py, posthog/models/person/sql.py) minus replication and Kafka
   engines: the Kafka table is a Null table with the same columns, so the materialized view is real.
 
+The schema here is one layout for the single-check tests; each generation PostHog shipped (2021/1.31, 2023,
+2025+) is in tests/clickhouse_generations.py, with its sources.
+
 Seeding is done server-side (`INSERT ... SELECT ... FROM system.numbers`) relative to the server's own
 `now()`, with times kept at least three minutes away from every window boundary the checks use, so the
 exact counts the tests expect do not move while a test runs. Merges are stopped on seeded tables so part

@@ -378,3 +378,133 @@ def test_examples_are_fetched_through_the_primary_key(large):
         f"AND query_id LIKE 'posthog-doctor:{run_id}:{CHECK}:%'"
     )[0]
     assert read <= 3 * 2 * 512  # at most two granules of 512 rows per example, of 100,000 rows
+
+
+# --- generations: rows without an error time, the Kafka dead letter queue, facts from other components ---------
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def generations(request, tmp_path_factory):
+    """PostHog 1.30-1.31 capture rows (error_timestamp left at the epoch); a PostHog that wrote both the table and
+    pipeline_step_dlq warnings for the same events, plus warnings for events only in Kafka; a 2025 PostHog without
+    a DLQ table; and an empty 2023 PostHog that another component says dead-letters to Kafka."""
+    from tests import clickhouse_generations as gens
+
+    untimed = make_deployment(request, "dlq_untimed")
+    gens.create(untimed, "2021")
+    capture = "'Unable to fetch team from Postgres. Error: OperationalError(\\'timeout\\')'"
+    for count, age in ((7, 600), (5, 30 * HOUR), (3, 9 * DAY)):
+        gens.plant_dlq_rows(
+            untimed, count, location="django_server_capture_endpoint", error=capture, age=age, error_time=False
+        )
+    gens.plant_events(untimed, "2021", 100, first_age=HOUR, spacing=60)
+
+    both = make_deployment(request, "dlq_both")
+    gens.create(both, "2025")
+    gens.plant_dlq_rows(
+        both,
+        8,
+        location="plugin_server_ingest_event:prepareEventStep",
+        error="'Event ingestion failed. Error: bad'",
+        age=2 * HOUR,
+        spread=1,
+    )
+    # The same 8 events as warnings (sendEventToDLQ wrote both), and 4 more that only went to Kafka.
+    both.execute(
+        "INSERT INTO sharded_ingestion_warnings (team_id, source, type, details, timestamp, _timestamp, _offset, "
+        "_partition) SELECT team_id, 'plugin-server', 'pipeline_step_dlq', concat('{\"distinctId\":\"', distinct_id, "
+        '\'","eventUuid":"\', toString(event_uuid), \'","error":"bad","event":"$pageview",\', '
+        '\'"step":"prepareEventStep"}\'), error_timestamp, _timestamp, 0, 0 FROM events_dead_letter_queue'
+    )
+    gens.plant_warnings(
+        both,
+        4,
+        type_="pipeline_step_dlq",
+        details_sql=gens.pipeline_step_dlq_details("transformEventStep", "'hog function failed'"),
+        age=3 * HOUR,
+    )
+
+    no_table = make_deployment(request, "dlq_no_table")
+    for statement in gens.schema(no_table, "2025"):
+        if "dead_letter_queue" not in statement:
+            no_table.execute(statement)
+
+    told = make_deployment(request, "dlq_told")
+    gens.create(told, "2023")
+
+    out = tmp_path_factory.mktemp(f"dlq-gen-{request.param}")
+    runs = {
+        "untimed": run_doctor(untimed, out / "untimed", "--only", CHECK),
+        "both": run_doctor(both, out / "both", "--only", CHECK),
+        "no_table": run_doctor(no_table, out / "no_table", "--only", CHECK),
+    }
+    from posthog_doctor.checks.common import dead_letter_signals as seam
+
+    fact = seam.DeadLetterFact("plugin server /_metrics", True, 12, "processPersonsStep: 12 since the process started")
+    seam.register("test_fact", "clickhouse", lambda ctx: fact)
+    try:
+        runs["told"] = run_doctor(told, out / "told", "--only", CHECK)
+    finally:
+        seam.unregister("test_fact")
+    runs["not_told"] = run_doctor(told, out / "not_told", "--only", CHECK)
+    return runs
+
+
+def test_capture_rows_without_an_error_time_are_counted_by_arrival(generations):
+    """Audit row 35: 1.30-1.31 capture set `failure_timestamp`, so error_timestamp is the epoch."""
+    result = generations["untimed"].check(CHECK)
+    assert result["status"] == "fail", result["summary"]
+    figures = values(result, "Dead letter queue")
+    assert (figures["window_events"], figures["hour_events"], figures["context_events"]) == (7, 7, 12)
+    assert figures["untimed_events"] == 12
+    rows = table_rows(result, "Causes, last 24 h")
+    assert [(r["Error location"], r["Events"], r["Known cause"]) for r in rows] == [
+        ("django_server_capture_endpoint", 7, "The capture endpoint could not read the project from Postgres")
+    ]
+    assert all(e["Seen"] != "1970-01-01 00:00 UTC" and e["Team"] == 0 for e in table_rows(result, "Recent examples"))
+
+
+def test_events_in_both_the_table_and_the_warnings_count_once(generations):
+    result = generations["both"].check(CHECK)
+    assert result["metrics"]["dlq_events"] == 12
+    rows = {r["Error location"]: r for r in table_rows(result, "Causes, last 24 h")}
+    assert rows["plugin_server_ingest_event:prepareEventStep"]["Events"] == 8
+    assert rows["plugin_server_ingest_event:prepareEventStep"]["Recorded in"] == "DLQ table"
+    kafka = rows["pipeline_step_dlq:transformEventStep"]
+    assert (kafka["Events"], kafka["Recorded in"], kafka["Known cause"]) == (
+        4,
+        "ingestion warning",
+        "A transformation failed on these events",
+    )
+    assert values(result, "Dead letter queue")["destination"] == (
+        "the Kafka topic events_plugin_ingestion_dlq and the events_dead_letter_queue table"
+    )
+    seen = {r["Seen"] for r in table_rows(result, "Where failed events go")}
+    assert "8 for events the DLQ table holds too (PostHog wrote both for a while)" in seen
+    assert "4 for events the DLQ table does not hold" in seen
+
+
+def test_without_a_dlq_table_the_warnings_are_read(generations):
+    result = generations["no_table"].check(CHECK)
+    assert result["status"] == "ok"
+    assert result["summary"] == (
+        "this PostHog dead-letters to the Kafka topic events_plugin_ingestion_dlq; an empty events_dead_letter_queue "
+        "proves nothing, and no pipeline_step_dlq warning (one per dead-lettered event) arrived in the last 24 h"
+    )
+
+
+def test_facts_from_other_components_decide_the_generation(generations):
+    told = generations["told"].check(CHECK)
+    assert told["summary"].startswith("this PostHog dead-letters to the Kafka topic events_plugin_ingestion_dlq")
+    signal = next(r for r in table_rows(told, "Where failed events go") if r["Signal"] == "plugin server /_metrics")
+    assert signal == {
+        "Signal": "plugin server /_metrics",
+        "Seen": "12 dead-lettered; processPersonsStep: 12 since the process started",
+        "Points to": "kafka",
+    }
+    # Without the fact, an empty 2023 PostHog says what it could not tell.
+    not_told = generations["not_told"].check(CHECK)
+    assert not_told["summary"].startswith(
+        "no events went to the dead letter queue in the last 24 h, neither in the table nor as pipeline_step_dlq"
+    )
+    assert values(not_told, "Dead letter queue")["destination"] == "not known (see the signals)"

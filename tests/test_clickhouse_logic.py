@@ -111,6 +111,20 @@ def test_payloads_never_raise_and_stay_short(text, include):
             "dependency_unreachable",
         ),
         ("plugin_server_ingest_event", "ingestEvent failed. Error: x", "plugin_server_other"),
+        # Steps the catalogue lacked (audit row 37), in the 2022-25 DLQ table and as 2025+ pipeline_step_dlq warnings.
+        ("plugin_server_ingest_event:upsertPersonsStep", "Event ingestion failed. Error: x", "person_store_step"),
+        ("pipeline_step_dlq:processPersonlessStep", "connection terminated", "person_store_step"),
+        ("pipeline_step_dlq:prefetchPersonsStep", "x", "person_store_step"),
+        ("plugin_server_ingest_event:updatePersonIfTouchedByPlugins", "x", "person_store_step"),
+        ("pipeline_step_dlq:transformEventStep", "hog function failed", "transformation_step"),
+        ("pipeline_step_dlq:dropOldEventsStep", "x", "drop_old_events_step"),
+        ("plugin_server_ingest_event:cookielessServerHashStep", "Date is out of range", "cookieless_step"),
+        ("plugin_server_ingest_event:produceExceptionSymbolificationEventStep", "x", "exception_symbolification_step"),
+        ("pipeline_step_dlq:extractWebVitalsDataStep", "x", "web_vitals_step"),
+        ("pipeline_step_dlq:processPersonsStep", "deadlock detected", "plugin_person_step"),
+        ("pipeline_step_dlq:someFutureStep", "x", "kafka_dlq_other"),
+        # 2022+ runners retry the outages they recognise; an unrecognised one still lands in the 2021 cause.
+        ("pipeline_step_dlq:unknown", "connect ECONNREFUSED <n>:<n>", "kafka_dlq_other"),
         ("some_new_service", "anything", "unknown_location"),
         ("", "", "unknown_location"),
     ],
@@ -207,3 +221,16 @@ def test_kafka_consumer_problems():
         "kafka_events_json consumer c1 last polled Kafka at 2024-03-10 08:53 UTC",
     ]
     assert consumer_problems([consumer(last_poll=now - 4000, in_use=0)], now, 3600) == []
+
+
+def test_dependency_outages_are_marked_as_mostly_a_2021_cause():
+    """Audit row 38: the 2022+ event-pipeline runner retries DependencyUnavailableError instead of dead-lettering."""
+    outage = next(c for c in CAUSES if c.id == "dependency_unreachable")
+    assert "Mostly a 2021" in outage.explanation and "DependencyUnavailableError" in outage.explanation
+
+
+def test_step_causes_come_before_the_generic_ones():
+    ids = [c.id for c in CAUSES]
+    for step in ("person_store_step", "transformation_step", "cookieless_step"):
+        assert ids.index(step) < ids.index("plugin_server_other") < ids.index("kafka_dlq_other")
+    assert ids[-1] == "unknown_location"

@@ -187,3 +187,74 @@ def test_endpoint_parsing_and_redaction():
         kind = bad.split(":")[0] if bad.split(":")[0] in ("clickhouse", "redis", "postgres") else "clickhouse"
         with pytest.raises(EndpointError):
             parse_endpoint(kind, kind, bad)
+
+
+# --- PostHog's own defaults for the variables its env leaves out (audit rows 24, 25, 42) -------------------------
+
+
+def test_posthogs_clickhouse_defaults_apply_when_its_env_omits_them():
+    """posthog/settings/data_stores.py: CLICKHOUSE_DATABASE defaults to "default", CLICKHOUSE_SECURE to true
+    outside DEBUG/TEST, CLICKHOUSE_HOST to "localhost"."""
+    ep = settings(env={"CLICKHOUSE_HOST": "ch.internal", "CLICKHOUSE_PASSWORD": "pw"}).endpoints["clickhouse"]
+    assert (ep.host, ep.database, ep.secure, ep.port) == ("ch.internal", "default", True, 9440)
+    assert ep.source == (
+        "env:CLICKHOUSE_HOST/CLICKHOUSE_PASSWORD (PostHog's defaults: CLICKHOUSE_SECURE=true, "
+        "CLICKHOUSE_DATABASE=default)"
+    )
+    no_host = settings(env={"CLICKHOUSE_USER": "app"}).endpoints["clickhouse"]
+    assert no_host.host == "localhost" and no_host.fallback_hosts == ()
+    development = settings(env={"CLICKHOUSE_HOST": "ch", "DEBUG": "1"}).endpoints["clickhouse"]
+    assert (development.secure, development.port) == (False, 9000)
+
+
+def test_hobby_and_helm_set_their_clickhouse_variables_so_nothing_changes_for_them():
+    hobby = {"CLICKHOUSE_HOST": "clickhouse", "CLICKHOUSE_DATABASE": "posthog", "CLICKHOUSE_SECURE": "false"}
+    ep = settings(env=hobby).endpoints["clickhouse"]
+    assert ep.url() == "clickhouse://default@clickhouse:9000/posthog?secure=false"
+    assert "PostHog's defaults" not in ep.source
+    # Without any PostHog variable the doctor's own default is still the hobby install's.
+    assert settings().endpoints["clickhouse"].url() == "clickhouse://default@clickhouse:9000/posthog"
+
+
+def test_posthogs_postgres_ssl_variables_become_libpq_parameters():
+    env = {
+        "POSTHOG_DB_NAME": "posthog",
+        "POSTHOG_DB_USER": "posthog",
+        "POSTHOG_POSTGRES_HOST": "pg.example.com",
+        "POSTHOG_POSTGRES_SSL_MODE": "verify-full",
+        "POSTHOG_POSTGRES_CLI_SSL_CA": "/certs/ca.pem",
+        "POSTHOG_POSTGRES_CLI_SSL_CRT": "/certs/client.crt",
+        "POSTHOG_POSTGRES_CLI_SSL_KEY": "/certs/client.key",
+    }
+    ep = settings(env=env).endpoints["postgres"]
+    assert [(k, ep.param(k)) for k in ("sslmode", "sslrootcert", "sslcert", "sslkey")] == [
+        ("sslmode", "verify-full"),
+        ("sslrootcert", "/certs/ca.pem"),
+        ("sslcert", "/certs/client.crt"),
+        ("sslkey", "/certs/client.key"),
+    ]
+    from posthog_doctor.connectors.postgres import connect_kwargs
+
+    kwargs = connect_kwargs(ep, 5.0)
+    assert (kwargs["sslmode"], kwargs["sslrootcert"], kwargs["sslcert"], kwargs["sslkey"]) == (
+        "verify-full",
+        "/certs/ca.pem",
+        "/certs/client.crt",
+        "/certs/client.key",
+    )
+    # DATABASE_URL wins and brings its own sslmode; PostHog ignores the SSL variables then, and so does the doctor.
+    url_env = dict(env, DATABASE_URL="postgres://u:p@db.example.com:5432/posthog?sslmode=require")
+    url_ep = settings(env=url_env).endpoints["postgres"]
+    assert connect_kwargs(url_ep, 5.0)["sslmode"] == "require" and not url_ep.param("sslrootcert")
+
+
+def test_using_pgbouncer_travels_with_the_postgres_url():
+    helm = {"POSTHOG_POSTGRES_HOST": "posthog-pgbouncer", "POSTHOG_POSTGRES_PORT": "6543", "POSTHOG_DB_NAME": "posthog"}
+    assert settings(env=helm).endpoints["postgres"].param("pgbouncer") == ""
+    pooled = settings(env=dict(helm, USING_PGBOUNCER="true")).endpoints["postgres"]
+    assert pooled.param("pgbouncer") == "true" and pooled.source.endswith("USING_PGBOUNCER")
+    from posthog_doctor.connectors.postgres import connect_kwargs
+
+    assert "pgbouncer" not in connect_kwargs(pooled, 5.0)  # a doctor-side marker, never sent to libpq
+    url = settings(env={"DATABASE_URL": "postgres://u@pgb:6543/posthog", "USING_PGBOUNCER": "1"}).endpoints["postgres"]
+    assert url.param("pgbouncer") == "true"

@@ -103,3 +103,46 @@ def test_an_abandoned_replication_slot_is_found(postgres_server, posthog_db, doc
     assert re.search(r"inactive replication slot phd_abandoned holds [\d.]+ (B|KiB|MiB) of WAL", check["summary"])
     assert "pg_drop_replication_slot('phd_abandoned')" in check["advice"][0]["commands"][0]
     assert evidence(check, "Replication slots")["rows"][0][:3] == ["phd_abandoned", "physical", False]
+
+
+def test_counts_through_pgbouncer_are_named_as_the_pools(posthog_db, doctor):
+    """USING_PGBOUNCER (Helm sets it with the PgBouncer host, port 6543) travels as ?pgbouncer=true: the counts are
+    then PgBouncer's server pool, and the advice is about its pool sizes, not about adding one."""
+    pooled = posthog_db.url + "?pgbouncer=true"
+    check = run_url(doctor, pooled, "-O", "postgres.health.connections_warn_pct=1")
+    assert check["status"] == "warn"
+    assert re.search(r"\d+ of 97 usable connections taken \(PgBouncer's pool\)", check["summary"])
+    assert check["advice"][0]["text"].startswith("These are PgBouncer's server connections")
+    figures = {i["key"]: i for i in evidence(check, "Connections")["items"]}
+    assert figures["pgbouncer"]["value"] == "USING_PGBOUNCER is set"
+    assert figures["connections"]["label"] == "Connections (PgBouncer's pool)"
+    direct = run(doctor, posthog_db)
+    assert {i["key"]: i["value"] for i in evidence(direct, "Connections")["items"]}["pgbouncer"] == "no sign of it"
+    assert "PgBouncer" not in direct["summary"]
+
+
+def test_posthogs_ssl_mode_is_honoured(postgres_server, posthog_db, doctor, monkeypatch):
+    """POSTHOG_POSTGRES_SSL_MODE reaches libpq: `require` against this server (no TLS) fails the way PostHog would,
+    `disable` connects (audit row 42)."""
+    user, password = postgres_server.url.split("//")[1].split("@")[0].split(":")
+    host, port = postgres_server.url.split("@")[1].split("/")[0].split(":")
+    env = {
+        "POSTHOG_DB_NAME": "phd_postgres_live",
+        "POSTHOG_DB_USER": user,
+        "POSTHOG_DB_PASSWORD": password,
+        "POSTHOG_POSTGRES_HOST": host,
+        "POSTHOG_POSTGRES_PORT": port,
+    }
+    flags = [a for pair in zip(*[iter(target())] * 2, strict=True) if pair[0] != "--postgres-url" for a in pair]
+    results = {}
+    for mode in ("require", "disable"):
+        for name, value in dict(env, POSTHOG_POSTGRES_SSL_MODE=mode).items():
+            monkeypatch.setenv(name, value)
+        results[mode] = doctor("run", "--only", "postgres.connection", *flags).check("postgres.connection")
+    assert results["disable"]["status"] == "ok", results["disable"]["summary"]
+    assert results["require"]["status"] == "fail"
+    assert "TLS mismatch" in results["require"]["summary"]
+
+
+def run_url(doctor, url, *flags):
+    return doctor("run", "--only", "postgres.health", *flags, *target(postgres=url)).check("postgres.health")

@@ -51,7 +51,7 @@ def test_old_postgres_response_maps_the_typo_and_labels_keyless_rows():
     assert page.value("plugin_server_version") == "0.23.3" and page.value("plugin_sever_job_queues") == "Graphile"
     events = page.metric("postgres_events_table_size")
     assert events.source_key is None and events.label == "Postgres events table size"
-    assert events.value == "6120000 rows (~3890 MB)"
+    assert events.value == "6.12M rows (~3890 MB)"  # compact_number, as PostHog wrote it
     assert page.value("redis_queue_depth") == 12 and page.value("redis_memory_used") == "2.31MB"
     assert [m.key for m in page.metrics][:3] == ["posthog_version", "analytics_database", "plugin_server_alive"]
 

@@ -239,10 +239,11 @@ def env_file(lines: list[str], grep_pattern: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in kept)
 
 
-def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, postgres_server, redis_server, tmp_path):
-    pattern = re.search(r"grep -E '([^']+)'", readme_block("docker compose exec")).group(1)
+def hobby_web_env(clickhouse_server, postgres_server, redis_server) -> list[str]:
+    """`docker exec <web> env` on today's hobby install (docker-compose.base.yml and .env.services @ 728597e, whose
+    REDIS_URL is redis7), with this test's servers as targets."""
     ch_host, ch_port = clickhouse_server.url.split("@")[1].split("/")[0].split(":")
-    web_env = [  # `docker compose exec web env` on a hobby install, with this test's servers as targets
+    return [
         "PATH=/usr/local/bin:/usr/bin",
         "HOSTNAME=3f2a1b",
         "SECRET_KEY=should-not-be-kept",
@@ -255,11 +256,18 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
         "CLICKHOUSE_USER=doctor",
         f"CLICKHOUSE_PASSWORD={clickhouse_server.url.split(':')[2].split('@')[0]}",
         f"CLICKHOUSE_TCP_PORT={ch_port}",
+        "CLICKHOUSE_API_USER=api",
         "SITE_URL=https://posthog.example.com",
         "KAFKA_HOSTS=kafka:9092",
+        "CDP_API_URL=http://plugins:6738",
     ]
-    env = env_file(web_env, pattern)
-    assert "PATH" not in env and "SECRET_KEY" not in env and "SITE_URL" not in env
+
+
+def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, postgres_server, redis_server, tmp_path):
+    pattern = re.search(r"grep -E '([^']+)'", readme_block("docker exec")).group(1)
+    env = env_file(hobby_web_env(clickhouse_server, postgres_server, redis_server), pattern)
+    assert "PATH" not in env and "SECRET_KEY" not in env and "SITE_URL" not in env and "KAFKA_HOSTS" not in env
+    assert env["REDIS_URL"] == redis_server.url  # the Redis PostHog really uses (redis7 on today's hobby)
     # The image's defaults: the entrypoint is `posthog-doctor run` and reports go to /report.
     out = tmp_path / "report"
     env.update(POSTHOG_DOCTOR_OUTPUT=str(out), POSTHOG_DOCTOR_POSTHOG_URL="off", POSTHOG_DOCTOR_PLUGIN_SERVER_URL="off")
@@ -274,6 +282,33 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
         "plugin_server.connection": "skipped",
     }, done.stderr
     assert report["target"]["component_sources"]["postgres"] == "env:DATABASE_URL"
+    assert report["target"]["component_sources"]["clickhouse"].startswith("env:CLICKHOUSE_HOST")
+
+
+def test_hobby_recipe_finds_the_network_from_any_folder():
+    """Audit row 46: docker compose names the network after the install folder, so `posthog_default` is usually
+    wrong (bin/deploy-hobby runs compose from the folder it was started in). The recipe joins the network of
+    PostHog's web container instead, found by compose's own service label, and reads that container's env."""
+    block = readme_block("docker exec")
+    lookup = "WEB=$(docker ps -q --filter label=com.docker.compose.service=web | head -n 1)"
+    assert block.splitlines()[0].startswith(lookup)
+    assert 'docker exec "$WEB" env | grep -E' in block and '--network "container:$WEB"' in block
+    assert "docker compose" not in block.split("#")[0] and "cd " not in block  # nothing ties it to a folder
+    hero = next(line for line in ROOT.joinpath("README.md").read_text().splitlines() if "--ticket GH-1234" in line)
+    assert '--network "container:$WEB"' in hero and "--env-file doctor.env" in hero
+    for text in (ROOT / "README.md").read_text(), (ROOT / "Dockerfile").read_text():
+        assert "--network posthog_default" not in text
+
+
+def test_the_readme_points_at_no_image_or_repository_that_does_not_exist():
+    readme = (ROOT / "README.md").read_text()
+    assert "github.com/PostHog/posthog-doctor" not in readme and "ghcr.io" not in readme
+    builds = re.findall(r"docker build ([^`\n]+)", readme)
+    assert builds and all(b.strip() == "-t posthog-doctor ." for b in builds), builds
+    assert "no image is published yet" in " ".join(readme.split())
+    # Every image a command runs is the one built here, or a registry the reader names themselves.
+    images = re.findall(r"(?:--image=|\) )(\S*posthog-doctor)\b", readme)
+    assert set(images) <= {"posthog-doctor", "YOUR_REGISTRY/posthog-doctor"}, images
 
 
 def test_helm_env_listing_command_keeps_what_the_doctor_reads():
@@ -297,6 +332,7 @@ def test_helm_env_listing_command_keeps_what_the_doctor_reads():
         "USING_PGBOUNCER=true",
         "POSTHOG_REDIS_HOST=posthog-posthog-redis-master",
         "POSTHOG_REDIS_PORT=6379",
+        "POSTHOG_POSTGRES_SSL_MODE=require",
     ]
     env = env_file(listing, pattern)
     for extra in re.findall(r"--env=(POSTHOG_DOCTOR_\w+=\S+)", block):
@@ -307,7 +343,9 @@ def test_helm_env_listing_command_keeps_what_the_doctor_reads():
         s.endpoints["clickhouse"].url()
         == "clickhouse://admin:***@clickhouse-posthog:9000/posthog?secure=false&verify=false"
     )
-    assert s.endpoints["postgres"].url() == "postgres://postgres:***@posthog-pgbouncer:6543/posthog"
+    assert s.endpoints["postgres"].url() == (
+        "postgres://postgres:***@posthog-pgbouncer:6543/posthog?sslmode=require&pgbouncer=true"
+    )
     assert s.endpoints["postgres"].password == "from-the-secret-123"
     assert s.endpoints["redis"].url() == "redis://posthog-posthog-redis-master:6379"
     assert s.endpoints["posthog_api"].url() == "http://posthog-web:8000" and s.endpoints["plugin_server"] is None

@@ -3,6 +3,7 @@
 POSTHOG = "https://posthog.com/docs"
 
 DEPLOYMENT = f"{POSTHOG}/self-host/open-source/deployment"
+SELF_HOST = f"{POSTHOG}/self-host"  # requirements of today's hobby stack (contents/docs/self-host/index.mdx)
 ENV_VARS = f"{POSTHOG}/self-host/configure/environment-variables"
 TROUBLESHOOTING = f"{POSTHOG}/self-host/deploy/troubleshooting"
 UPGRADING = f"{POSTHOG}/self-host/configure/upgrading-posthog"

@@ -4,6 +4,11 @@ Version and size, connections against max_connections (PostHog's web, worker and
 pools), transactions left open (they hold back VACUUM and, idle, hold locks), the latest PostHog
 migration applied, and replication: a standby is read-only, and an abandoned replication slot keeps
 WAL until the disk is full.
+
+Through PgBouncer (Helm puts PostHog behind it: POSTHOG_POSTGRES_HOST `<release>-pgbouncer`, port 6543,
+USING_PGBOUNCER=true; charts-clickhouse `_postgresql.tpl`) the server sees PgBouncer's pool, not PostHog's
+clients, so the counts are named as the pool's; PgBouncer's own SHOW commands need its admin console, which a
+read-only doctor does not use.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ REPLICATION_QUERY = Query.from_file(__file__, "health_replication.sql", "postgre
 SLOTS_QUERY = Query.from_file(__file__, "health_slots.sql", "postgres")
 STANDBY_QUERY = Query.from_file(__file__, "health_standby.sql", "postgres")
 GiB = 1024**3
+HELM_PGBOUNCER_PORT = 6543  # charts-clickhouse _postgresql.tpl: posthog.pgbouncer.port
 
 
 class PostgresHealth(Check):
@@ -73,16 +79,17 @@ class PostgresHealth(Check):
         sessions = ctx.postgres.query(SESSIONS_QUERY).dicts()
         migrations, migrations_note = _migrations(ctx)
         replication = _replication(ctx, server["in_recovery"])
+        pool = pooler(ctx.postgres.endpoint, server.get("server_port"))
 
         findings = [
-            *connection_findings(server, connections, o),
+            *connection_findings(server, connections, o, pool),
             *transaction_findings(connections, o),
             *migration_findings(server, migrations, migrations_note),
             *replication_findings(server, replication, o),
         ]
         evidence: list[Evidence] = [
             server_evidence(server),
-            connections_evidence(server, connections),
+            connections_evidence(server, connections, pool),
             sessions_evidence(sessions, ctx.include_payloads),
             Table(
                 "Django migrations",
@@ -95,7 +102,7 @@ class PostgresHealth(Check):
         headline = (
             f"Postgres {server['server_version'].split()[0]}, database {server['database']} "
             f"{units.size(server['database_bytes'])}, {connections['connections']} of "
-            f"{server['max_connections']} connections"
+            f"{server['max_connections']} connections" + (" (through PgBouncer: the pool's)" if pool else "")
         )
         latest = next((m["latest"] for m in migrations if m["app"] == "posthog"), None)
         return conclude(
@@ -128,7 +135,21 @@ def _replication(ctx: Context, in_recovery: bool) -> dict:
 # --- judging ------------------------------------------------------------------------------------
 
 
-def connection_findings(server: dict, connections: dict, o) -> list[Finding]:
+def pooler(endpoint, server_port) -> str:
+    """Why the doctor believes it talks to PostHog's Postgres through PgBouncer ('' when it does not)."""
+    reasons = []
+    if endpoint.param("pgbouncer").lower() in ("1", "true", "yes", "on"):
+        reasons.append("USING_PGBOUNCER is set")
+    if endpoint.port == HELM_PGBOUNCER_PORT:
+        reasons.append(f"port {HELM_PGBOUNCER_PORT}, the Helm chart's PgBouncer")
+    if "pgbouncer" in endpoint.host.lower():
+        reasons.append(f"host {endpoint.host}")
+    if reasons and server_port is not None and int(server_port) != endpoint.port:
+        reasons.append(f"the server listens on {server_port}, not on the {endpoint.port} dialled")
+    return "; ".join(reasons)
+
+
+def connection_findings(server: dict, connections: dict, o, pool: str = "") -> list[Finding]:
     usable = max(1, server["max_connections"] - server["reserved_connections"])
     used_pct = 100 * connections["connections"] / usable
     if used_pct >= o["connections_fail_pct"]:
@@ -137,16 +158,24 @@ def connection_findings(server: dict, connections: dict, o) -> list[Finding]:
         found = Finding.warn
     else:
         return []
-    return [
-        found(
-            f"{connections['connections']} of {usable} usable connections taken ({used_pct:.0f}%)",
-            Advice(
-                "Postgres is close to refusing new connections, which PostHog's web, worker and plugin server report "
-                "as database errors. Put PgBouncer in front (the Helm chart has one; set USING_PGBOUNCER), lower the "
-                "pools of the PostHog containers, or raise max_connections (needs a restart).",
-                links=[docs.ENV_VARS],
-            ),
+    if pool:
+        advice = Advice(
+            "These are PgBouncer's server connections: its pools (default_pool_size per database and user, "
+            "max_db_connections) nearly fill Postgres' max_connections. Lower PgBouncer's pool sizes or raise "
+            "max_connections (needs a restart); clients waiting for a connection show only in PgBouncer's admin "
+            "console (SHOW POOLS, column cl_waiting).",
+            links=[docs.ENV_VARS],
         )
+    else:
+        advice = Advice(
+            "Postgres is close to refusing new connections, which PostHog's web, worker and plugin server report "
+            "as database errors. Put PgBouncer in front (the Helm chart has one; set USING_PGBOUNCER), lower the "
+            "pools of the PostHog containers, or raise max_connections (needs a restart).",
+            links=[docs.ENV_VARS],
+        )
+    whose = " (PgBouncer's pool)" if pool else ""
+    return [
+        found(f"{connections['connections']} of {usable} usable connections taken{whose} ({used_pct:.0f}%)", advice)
     ]
 
 
@@ -248,12 +277,24 @@ def server_evidence(server: dict) -> Values:
     )
 
 
-def connections_evidence(server: dict, connections: dict) -> Values:
+def connections_evidence(server: dict, connections: dict, pool: str = "") -> Values:
     usable = max(1, server["max_connections"] - server["reserved_connections"])
+    notes = []
+    if pool:
+        notes.append(
+            f"Through PgBouncer ({pool}): these are the pool's server connections, not PostHog's clients; "
+            "PgBouncer's own counts (SHOW POOLS, SHOW CLIENTS) need its admin console."
+        )
+    if connections["not_visible"]:
+        notes.append("Sessions of other roles show no state unless the doctor's role has pg_read_all_stats.")
     return Values(
         "Connections",
         [
-            Item("Client connections", connections["connections"], "connections"),
+            Item(
+                "Client connections" if not pool else "Connections (PgBouncer's pool)",
+                connections["connections"],
+                "connections",
+            ),
             Item(
                 "max_connections (reserved for superusers)",
                 f"{server['max_connections']} ({server['reserved_connections']})",
@@ -265,10 +306,9 @@ def connections_evidence(server: dict, connections: dict) -> Values:
             Item("Idle in transaction", connections["idle_in_transaction"], "idle_in_transaction"),
             Item("On this database", connections["on_this_database"], "on_this_database"),
             Item("Of other roles, details hidden", connections["not_visible"], "not_visible"),
+            Item("Through PgBouncer", pool or "no sign of it", "pgbouncer"),
         ],
-        note="Sessions of other roles show no state unless the doctor's role has pg_read_all_stats."
-        if connections["not_visible"]
-        else "",
+        note=" ".join(notes),
     )
 
 

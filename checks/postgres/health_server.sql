@@ -6,4 +6,5 @@ SELECT current_setting('server_version')                 AS server_version,
        current_setting('superuser_reserved_connections')::int AS reserved_connections,
        pg_is_in_recovery()                               AS in_recovery,
        pg_postmaster_start_time()                        AS started_at,
-       now()                                             AS now
+       now()                                             AS now,
+       inet_server_port()                                AS server_port  -- NULL over a Unix socket

@@ -37,6 +37,7 @@ from .base import (
 from .results import IoTally, Query, QueryResult, as_query
 
 LOCK_TIMEOUT_MS = 500
+SSL_PARAMS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword")
 QUERY_CAP_SECONDS = 30.0
 MAX_RESULT_ROWS = 10_000
 _READ_STATEMENT = re.compile(
@@ -145,19 +146,7 @@ class Postgres:
 
         if self._conn is not None:
             return self._conn
-        ep = self.endpoint
-        kwargs: dict[str, Any] = {
-            "host": ep.host,
-            "port": ep.port,
-            "dbname": ep.database or "posthog",
-            "user": ep.user or "postgres",
-            "application_name": "posthog-doctor",
-            "connect_timeout": max(1, math.ceil(min(limit, 10.0))),
-        }
-        if ep.password:
-            kwargs["password"] = ep.password
-        if ep.param("sslmode"):
-            kwargs["sslmode"] = ep.param("sslmode")
+        kwargs = connect_kwargs(self.endpoint, limit)
         try:
             conn = psycopg.connect(**kwargs)
         except psycopg.Error as exc:
@@ -179,6 +168,26 @@ class Postgres:
         if conn is not None:
             with contextlib.suppress(Exception):  # a broken connection may fail to close; it is gone either way
                 conn.close()
+
+
+def connect_kwargs(ep: Endpoint, limit: float) -> dict[str, Any]:
+    """psycopg's connection arguments for an endpoint: its address, credentials, and its TLS settings as PostHog
+    passes them (DATABASE_URL's own query, or the sslmode, sslrootcert, sslcert and sslkey it builds from
+    POSTHOG_POSTGRES_SSL_MODE and POSTHOG_POSTGRES_CLI_SSL_CA/CRT/KEY)."""
+    kwargs: dict[str, Any] = {
+        "host": ep.host,
+        "port": ep.port,
+        "dbname": ep.database or "posthog",
+        "user": ep.user or "postgres",
+        "application_name": "posthog-doctor",
+        "connect_timeout": max(1, math.ceil(min(limit, 10.0))),
+    }
+    if ep.password:
+        kwargs["password"] = ep.password
+    for name in SSL_PARAMS:
+        if ep.param(name):
+            kwargs[name] = ep.param(name)
+    return kwargs
 
 
 def _translate(exc: Exception, where: str, limit: float) -> ConnectorError:

@@ -4,9 +4,12 @@ SELECT
     -- for the window, the last 24 hours and the last hour, first and last seen, teams, top event names, events
     -- per hour, and the ids of up to three recent examples (the latest row of each third of the seconds).
     -- Only light columns are read; `_timestamp` (Kafka time, PostHog's minmax skip index) bounds the scan.
+    -- A row's time is its error_timestamp, or its arrival (`_timestamp`) when error_timestamp is the epoch:
+    -- PostHog 1.30-1.31's capture endpoint sent `failure_timestamp` instead, so ClickHouse stored 1970 there
+    -- (posthog/api/capture.py of that era), and those rows (`untimed`) must be counted, not filtered out.
     -- Every cause is returned (up to a bound), so the check counts the totals from them without a second pass.
     location, cause, window_events, context_events, day_events, hour_events, first_seen, last_seen, teams,
-    top_events,
+    top_events, untimed,
     -- Events per hour as (hour starts, counts): the last occurrence of each hour in the list of the rows' hours
     -- (where the reversed list enumerates it first) carries its count.
     (arrayMap(h -> h * 3600, arrayFilter((h, last) -> last = 1, hours,
@@ -16,7 +19,8 @@ SELECT
 FROM (
     WITH
         toUnixTimestamp(now()) AS now_ts,
-        toUnixTimestamp(error_timestamp) AS at,
+        toUnixTimestamp(error_timestamp) AS error_at,
+        if(error_at < 86400, toUnixTimestamp(_timestamp), error_at) AS at,
         at >= now_ts - %(window_seconds)s AS in_window,
         modulo(at, 3) AS sample_slot
     SELECT
@@ -39,6 +43,7 @@ FROM (
         max(at) AS last_seen,
         uniqExactIf(team_id, in_window) AS teams,
         topKIf(3)(event, in_window) AS top_events,
+        countIf(error_at < 86400) AS untimed,
         groupArray(toUInt32(intDiv(at, 3600))) AS hours,
         toString(argMaxIf(id, at, sample_slot = 0)) AS example_1,
         toString(argMaxIf(id, at, sample_slot = 1)) AS example_2,
@@ -46,7 +51,7 @@ FROM (
         any(now_ts) AS server_now
     FROM events_dead_letter_queue
     WHERE _timestamp >= now() - %(scan_seconds)s
-      AND error_timestamp >= now() - %(context_seconds)s
+      AND at >= now_ts - %(context_seconds)s
     GROUP BY location, cause
 )
 ORDER BY window_events DESC, context_events DESC, location, cause

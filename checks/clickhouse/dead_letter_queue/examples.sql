@@ -2,7 +2,8 @@ SELECT
     -- The example rows the digest picked, fetched by id (the first column of the table's sort key, so only
     -- a few granules are read). Payloads are cut to a fixed size here; the check masks their values.
     toString(id) AS example_id,  -- not aliased `id`: the WHERE below must see the key column
-    toUnixTimestamp(error_timestamp) AS at,
+    -- error_timestamp, or the arrival for the 1.30-1.31 capture rows that left it at the epoch
+    if(toUnixTimestamp(error_timestamp) < 86400, toUnixTimestamp(_timestamp), toUnixTimestamp(error_timestamp)) AS at,
     error_location AS location,
     team_id,
     substring(event, 1, 200) AS event,
