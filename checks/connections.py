@@ -60,7 +60,8 @@ ADVICE = {
     },
     "plugin_server": {
         "*": "Check that the plugin server is running (hobby service 'plugins'; Helm deployment "
-        "'posthog-plugins'); restarting it is safe. Or pass --plugin-server-url http://HOST:6738.",
+        "'posthog-plugins', or 'posthog-plugins-ingestion' when ingestion runs on its own); restarting it is safe. "
+        "Or pass --plugin-server-url http://HOST:6738 (several are comma-separated).",
     },
 }
 
