@@ -126,6 +126,7 @@ def test_each_broken_state_is_found_in_every_generation_that_can_have_it(
         assert table["rows"][0][2] == ("2023-24" if generation.key == "2023" else "2025+")
 
 
+# Audit row 4 (/work/shared/posthog-generations.md).
 def test_without_redis_setting_the_redis_holding_posthogs_heartbeat_is_chosen(doctor, monkeypatch, deployment):
     # The newest hobby stack runs redis (left with a 9-day-old heartbeat) and redis7 (Django and Celery's):
     # with no REDIS_URL both are candidates, and the fresh heartbeat decides.

@@ -142,6 +142,7 @@ def test_alive_threshold_is_an_option(doctor, redis_server):
     assert check["status"] == "ok" and "younger than 60 s" in check["summary"]
 
 
+# Audit row 1 (/work/shared/posthog-generations.md).
 def test_missing_ping_on_a_recent_healthy_plugin_server_is_as_expected(doctor, redis_server, fake_http):
     plugin_server(fake_http, "healthy")
     url = seed_redis(redis_server, **{VERSION_KEY: "1.47.0"})
@@ -209,6 +210,7 @@ def test_tls_mismatch_is_left_to_the_connection_check(doctor, fake_http):
 # --- the generations of the plugin server's HTTP server ---
 
 
+# Audit row 11 (/work/shared/posthog-generations.md).
 def test_2022_plugin_server_is_healthy_without_asking_the_paths_it_never_answers(doctor, fake_http):
     # plugin-server/src/main/services/http-server.ts (2022) answers /_health only: any other request hangs.
     fake_http.route("/_health", {"status": "ok"}, content_type="")
@@ -225,6 +227,7 @@ def test_2022_plugin_server_is_healthy_without_asking_the_paths_it_never_answers
     assert row[2] == "2022" and row[5].startswith("not asked: a 2022 plugin server never answers /_ready")
 
 
+# Audit row 8 (/work/shared/posthog-generations.md).
 def test_refused_port_with_a_fresh_heartbeat_is_an_old_plugin_server_not_a_dead_one(doctor, redis_server):
     # PostHog 1.31 and early 2022: no HTTP server, the Redis ping is the only sign of life.
     url = seed_redis(redis_server, **{PING_KEY: (iso_ago(3), 57), VERSION_KEY: "0.24.0"})
@@ -257,6 +260,7 @@ FAILING_2025 = {
 }
 
 
+# Audit row 9 (/work/shared/posthog-generations.md).
 def test_2025_degraded_check_is_a_warning_with_its_message(doctor, fake_http):
     # nodejs/src/api/router.ts: {status, message} when a check has a message; degraded keeps HTTP 200.
     fake_http.route("/_health", DEGRADED_2025)
@@ -271,6 +275,7 @@ def test_2025_degraded_check_is_a_warning_with_its_message(doctor, fake_http):
     assert check["advice"][0]["text"].startswith("A degraded check still works")
 
 
+# Audit row 9, 11 (/work/shared/posthog-generations.md).
 def test_2025_failing_check_shows_its_message_and_ready_is_not_reported_twice(doctor, fake_http):
     # 2025+ serves /_ready with /_health's handler: one failure, said once.
     fake_http.route("/_health", FAILING_2025, status=503)
@@ -285,6 +290,7 @@ def test_2025_failing_check_shows_its_message_and_ready_is_not_reported_twice(do
     assert rows[0][1:4] == ["ingestion-consumer-events_plugin_ingestion", "error", "Consumer unhealthy"]
 
 
+# Audit row 12 (/work/shared/posthog-generations.md).
 @pytest.mark.parametrize(
     "name, what, ingests",
     [
@@ -323,6 +329,7 @@ def metrics_text(*, started: float, processed_ms: float | None = None, dlq: dict
     return prometheus(0, started=started, processed_ms=processed_ms, dlq=dlq or {}, groupId="ingestion")
 
 
+# Audit row 51 (/work/shared/posthog-generations.md).
 def test_young_healthy_plugin_server_is_named_a_young_process(doctor, fake_http):
     plugin_server(fake_http, "healthy")
     fake_http.route(
@@ -335,6 +342,7 @@ def test_young_healthy_plugin_server_is_named_a_young_process(doctor, fake_http)
     assert check["advice"][0]["text"].startswith("Run the doctor again in a few minutes")
 
 
+# Audit row 51 (/work/shared/posthog-generations.md).
 def test_stale_newest_event_is_ingestion_lag_at_the_plugin_server(doctor, fake_http):
     plugin_server(fake_http, "healthy")
     old = (time.time() - 2 * 3600) * 1000
@@ -345,10 +353,11 @@ def test_stale_newest_event_is_ingestion_lag_at_the_plugin_server(doctor, fake_h
     assert check["metrics"]["uptime_seconds"] >= 86400
 
 
+# Audit row 51 (/work/shared/posthog-generations.md).
 def test_dead_lettered_events_are_counted_per_step(doctor, fake_http):
     plugin_server(fake_http, "healthy")
     text = metrics_text(started=time.time() - 86400, processed_ms=time.time() * 1000, dlq={"processPersonsStep": 7})
-    fake_http.route("/_metrics", text, content_type="")
+    fake_http.route("/_metrics", text, content_type="text/plain; version=0.0.4; charset=utf-8")  # prom-client's own
     check = doctor("run", *target(plugin_server=fake_http.url), *HEALTH).check("plugin_server.health")
     assert check["status"] == "warn"
     assert (
@@ -397,6 +406,7 @@ def test_an_oversized_exposition_is_read_from_its_start_only(doctor, fake_http):
 SPLIT_CDP = {"status": "ok", "checks": {"cdp-processed-events": "ok", "server-commands": "ok"}}
 
 
+# Audit row 45, 49 (/work/shared/posthog-generations.md).
 def test_restart_advice_names_the_service_that_really_ingests(doctor, fake_http):
     # PLUGIN_SERVER_MODE splits the work: Helm's posthog-plugins runs CDP, posthog-plugins-ingestion ingests.
     from tests.http_server import FakeServer
@@ -421,6 +431,7 @@ def test_restart_advice_names_the_service_that_really_ingests(doctor, fake_http)
     assert rows == {"posthog-plugins": "no", "posthog-plugins-ingestion": "yes"}
 
 
+# Audit row 49 (/work/shared/posthog-generations.md).
 def test_a_plugin_server_that_does_not_ingest_is_said_to_be_the_wrong_one(doctor, fake_http):
     # CDP_API_URL names the CDP API: a plugin server, but not the one that ingests events.
     fake_http.route("/_health", SPLIT_CDP, content_type="")

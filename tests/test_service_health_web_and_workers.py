@@ -175,6 +175,7 @@ def test_proxy_asking_for_a_login_on_health_is_a_warning_not_a_key_problem(docto
 # --- every Celery queue, and the Redis they live in ---
 
 
+# Audit row 6 (/work/shared/posthog-generations.md).
 def test_a_backlog_on_any_celery_queue_is_found(doctor, redis_server):
     # posthog/tasks/utils.py @ ce59110: 14 queues; System Status shows only `celery`.
     url = seed_redis(
@@ -189,6 +190,7 @@ def test_a_backlog_on_any_celery_queue_is_found(doctor, redis_server):
     assert ["analytics_queries", 1500, "insight and query calculations"] in table["rows"]
 
 
+# Audit row 6 (/work/shared/posthog-generations.md).
 def test_the_total_over_all_queues_is_judged_too(doctor, redis_server):
     keys = {CELERY_HEARTBEAT_KEY: unix_ago(2), "exports": ["t"] * 800, "email": ["t"] * 700, "celery": ["t"] * 600}
     url = seed_redis(redis_server, **keys)
@@ -202,6 +204,7 @@ def test_the_total_over_all_queues_is_judged_too(doctor, redis_server):
     )
 
 
+# Audit row 4 (/work/shared/posthog-generations.md).
 def test_a_guessed_redis_without_a_fresh_heartbeat_never_says_the_workers_are_offline(
     doctor, redis_server, monkeypatch
 ):
@@ -224,6 +227,7 @@ def test_a_guessed_redis_without_a_fresh_heartbeat_never_says_the_workers_are_of
     assert "REDIS_URL" in check["advice"][0]["text"]
 
 
+# Audit row 4 (/work/shared/posthog-generations.md).
 def test_django_seeing_its_workers_alive_outweighs_a_missing_heartbeat(doctor, redis_server, fake_http):
     web_app(fake_http)  # /_preflight/ says celery: true
     url = seed_redis(redis_server)

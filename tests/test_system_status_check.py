@@ -124,6 +124,7 @@ def test_without_key_or_file_the_check_is_skipped_and_says_what_it_needs(doctor,
     assert "personal API key" in check["summary"] and "--status-file FILE" in check["summary"]
 
 
+# Audit row 19 (/work/shared/posthog-generations.md).
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_key_is_explained_and_never_printed(doctor, fake_http, status):
     web_app(fake_http)
@@ -210,6 +211,7 @@ def newest_with_probe_errors() -> dict:
     return body
 
 
+# Audit row 18 (/work/shared/posthog-generations.md).
 def test_probe_errors_of_the_newest_posthog_are_failures_with_their_reason(doctor, tmp_path):
     path = tmp_path / "status.json"
     path.write_text(json.dumps(newest_with_probe_errors()))
@@ -230,6 +232,7 @@ def test_probe_errors_of_the_newest_posthog_are_failures_with_their_reason(docto
     assert check["status"] == "fail"
 
 
+# Audit row 20 (/work/shared/posthog-generations.md).
 def test_the_live_page_is_said_to_be_up_to_a_minute_old(doctor, fake_http):
     web_app(fake_http)
     fake_http.route("/api/instance_status", degraded_body())

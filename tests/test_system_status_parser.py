@@ -438,6 +438,7 @@ def test_deeply_nested_json_does_not_raise():
     read_without_a_bug(parse_status('{"results": ' * 5000 + "1" + "}" * 5000))
 
 
+# Audit row 18 (/work/shared/posthog-generations.md).
 def test_the_newest_object_storage_probe_row_has_a_key_of_its_own():
     # {"key": "object_storage", "metric": "Object Storage", "value": "error: ..."} beside "Object Storage enabled".
     rows = [
