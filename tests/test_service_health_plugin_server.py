@@ -440,3 +440,14 @@ def test_a_plugin_server_that_does_not_ingest_is_said_to_be_the_wrong_one(doctor
     assert check["status"] == "warn"
     assert "no plugin server reached reports event ingestion among its health checks" in check["summary"]
     assert "--plugin-server-url" in check["advice"][0]["text"]
+
+
+def test_a_fresh_ping_belongs_to_the_plugin_server_that_answers_not_to_a_refused_one(doctor, redis_server, fake_http):
+    # 2023-24 plugin servers answer HTTP and write the ping: a second, refused URL is down, not an old version.
+    plugin_server(fake_http, "healthy")
+    url = seed_redis(redis_server, **{PING_KEY: (iso_ago(2), 58)})
+    urls = f"{fake_http.url}?service=plugins,http://127.0.0.1:{closed_port()}?service=plugins-ingestion"
+    check = doctor("run", *target(redis=url, plugin_server=urls), *HEALTH).check("plugin_server.health")
+    assert check["status"] == "fail"
+    assert check["summary"].startswith("plugin server plugins-ingestion is not running (connection refused")
+    assert "no_http" not in {f["key"] for f in check["findings"]}

@@ -194,7 +194,10 @@ class PluginServerHealth(Check):
     def _unreachable(
         self, ctx: Context, verdict: Verdict, who: str, kind: ErrorKind | None, detail: str, several: bool
     ) -> Verdict:
-        age = fresh_plugin_ping(ctx) if kind == ErrorKind.REFUSED else None
+        # A fresh ping with a refused port is an old plugin server, unless another one answered over HTTP: the
+        # ping is then that one's (2023-24 plugin servers write it too).
+        http_elsewhere = any(s.reachable for s in services(ctx) if s.url != verdict.service.url)
+        age = fresh_plugin_ping(ctx) if kind == ErrorKind.REFUSED and not http_elsewhere else None
         if age is not None:
             verdict.generation = NO_HTTP
             verdict.health = f"no HTTP answer ({detail})"
