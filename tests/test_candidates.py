@@ -92,3 +92,20 @@ def test_a_role_endpoint_never_stands_for_the_component(redis_server):
     result, _ = probe(COMPONENTS["redis"], s.endpoints["redis"], seconds=3)
     assert not result.reachable and "refused" in result.summary
     assert [(c.role, c.probe.reachable) for c in result.candidates] == [("", False), ("cdp", True)]
+
+
+def test_a_check_connects_only_to_components_it_declared(redis_server):
+    from posthog_doctor.connectors.base import Deadline
+    from posthog_doctor.context import Context, RunState
+
+    ep = load_settings({"redis_url": redis_server.url}, {}).endpoints["redis"]
+    result, used = probe(COMPONENTS["redis"], ep, seconds=3)
+    ctx = Context("x.check", ("redis",), RunState("run", {"redis": used}, {"redis": result}), {}, Deadline(5))
+    try:
+        [candidate] = ctx.candidates("redis")
+        assert candidate.probe.reachable and ctx.connect("redis", candidate.endpoint).ping()
+        assert ctx.connect("redis", candidate.endpoint) is ctx.connect("redis", candidate.endpoint)  # one per endpoint
+        with pytest.raises(RuntimeError, match="without declaring it"):
+            ctx.connect("plugin_server", candidate.endpoint)
+    finally:
+        ctx.close()
