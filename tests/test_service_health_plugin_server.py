@@ -451,3 +451,28 @@ def test_a_fresh_ping_belongs_to_the_plugin_server_that_answers_not_to_a_refused
     assert check["status"] == "fail"
     assert check["summary"].startswith("plugin server plugins-ingestion is not running (connection refused")
     assert "no_http" not in {f["key"] for f in check["findings"]}
+
+
+def test_dead_lettered_events_are_a_shared_fact_for_the_dead_letter_queue(fake_http):
+    # The seam the dead letter queue's check reads (checks/common/plugin_server.py: dead_lettered, figures).
+    from posthog_doctor.checks.common.plugin_server import dead_lettered, plugin_server_figures
+    from posthog_doctor.config import load_settings
+    from posthog_doctor.connectors import probe
+    from posthog_doctor.connectors.base import Deadline
+    from posthog_doctor.context import Context, RunState
+    from posthog_doctor.topology import COMPONENTS
+
+    plugin_server(fake_http, "healthy")
+    text = metrics_text(started=time.time() - 7200, processed_ms=time.time() * 1000, dlq={"processPersonsStep": 12})
+    fake_http.route("/_metrics", text, content_type="")
+    ep = load_settings({"plugin_server_url": f"{fake_http.url}?service=plugins"}, {}).endpoints["plugin_server"]
+    result, used = probe(COMPONENTS["plugin_server"], ep, seconds=3)
+    state = RunState("run", {"plugin_server": used}, {"plugin_server": result})
+    ctx = Context("clickhouse.dead_letter_queue", ("plugin_server",), state, {}, Deadline(10))
+    try:
+        assert dead_lettered(ctx) == (12, "plugins: since it started 2 h ago; processPersonsStep 12")
+        [figures] = plugin_server_figures(ctx)
+        assert figures.read and figures.dlq_by_step == {"processPersonsStep": 12.0}
+        assert 7190 < (figures.uptime_seconds or 0) < 7300 and (figures.lag_seconds or 99) < 5
+    finally:
+        ctx.close()
