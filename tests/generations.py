@@ -14,10 +14,13 @@ checks can find (a 2021 plugin server without HTTP cannot say it is not consumin
 `serve(generation, state, ...)` plays a generation on the real test servers: a FakeServer for the web app and
 one for the plugin server (or a closed port where it has no HTTP server, or is down), and a real Redis.
 
-The ClickHouse side of each generation is a hook: `data_side()` returns `tests.clickhouse_generations` (written
-on branch gen-data: each generation's DDL and planters) when it exists, else None. Its expected interface:
-`plant(generation_key: str, state: str, clickhouse_url: str) -> None`, planting that generation's tables and
-rows for the state; `serve` does not call it, the test that joins both sides does.
+The ClickHouse side of each generation is a hook: `data_side()` returns `tests.clickhouse_generations` (branch
+gen-data, now on main: each generation's DDL and planters, keyed by the same "2021", "2023", "2025") when it is
+there, else None. As merged it offers `create(dep, generation)`, `plant_healthy_traffic(dep, generation)`,
+`plant_stalled_traffic(dep, generation)` and `plant_dead_letters(dep, generation)`, with `dep` a
+tests.clickhouse_support.Deployment; the test that joins both sides plants with them and adds that
+Deployment's ClickHouse URL to the flags `run()` builds (tests/test_generations_services.py). `serve` does not
+call it.
 """
 
 from __future__ import annotations
