@@ -25,6 +25,7 @@ from posthog_doctor.check import (
 )
 
 from .common import docs
+from .common.posthog_redis import fresh_plugin_ping
 
 # What to try, by component and by the kind of failure the probe met ("*" matches any kind).
 ADVICE = {
@@ -59,7 +60,8 @@ ADVICE = {
     },
     "plugin_server": {
         "*": "Check that the plugin server is running (hobby service 'plugins'; Helm deployment "
-        "'posthog-plugins'); restarting it is safe. Or pass --plugin-server-url http://HOST:6738.",
+        "'posthog-plugins', or 'posthog-plugins-ingestion' when ingestion runs on its own); restarting it is safe. "
+        "Or pass --plugin-server-url http://HOST:6738 (several are comma-separated).",
     },
 }
 
@@ -194,7 +196,23 @@ class PluginServerConnection(_HttpConnection):
     id = "plugin_server.connection"
     title = "Plugin server connection"
     component = "plugin_server"
-    uses = ("plugin_server",)
+    uses = ("plugin_server", "redis")
+
+    def run(self, ctx: Context) -> Outcome:
+        # PostHog 1.31 and early 2022 plugin servers have no HTTP server: a refused port with a fresh Redis
+        # heartbeat is one of them, alive (plugin-server/src/main/ of that time listens only for MMDB).
+        probe = ctx.probe(self.component)
+        if probe.error_kind == ErrorKind.REFUSED:
+            age = fresh_plugin_ping(ctx)
+            if age is not None:
+                return ok(
+                    f"no HTTP server at {probe.endpoint or 'the plugin server URL'}, but the plugin server's Redis "
+                    f"heartbeat is {age:.0f} s old: an older plugin server without HTTP (PostHog 1.31, early 2022), "
+                    "alive",
+                    evidence=[Values("Connection", [Item("Endpoint", probe.endpoint or "—", "endpoint")])],
+                )
+        return super().run(ctx)
+
     unhealthy_advice = (
         "The plugin server reports itself unhealthy, so events are accepted but not ingested. "
         "Restart it (safe: hobby 'docker compose restart plugins'; Helm: scale "

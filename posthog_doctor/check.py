@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import units
-from .connectors.base import ConnectorError, ErrorKind, MissingObject, ProbeResult, WouldScan
+from .connectors.base import Candidate, ConnectorError, ErrorKind, MissingObject, ProbeResult, WouldScan
 from .connectors.clickhouse import ClickHouse
 from .connectors.host import HostFacts
 from .connectors.http import Http, HttpResponse
@@ -77,6 +77,7 @@ __all__ = [
     "HostFacts",
     "QueryResult",
     "ProbeResult",
+    "Candidate",
     "ConnectorError",
     "ErrorKind",
     "MissingObject",

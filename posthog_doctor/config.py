@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .endpoints import Endpoint, EndpointError, parse_endpoint
-from .topology import COMPONENTS, DISABLED, URL_COMPONENTS, posthog_env_url
+from .topology import COMPONENTS, DISABLED, URL_COMPONENTS, posthog_env_roles, posthog_env_url
 
 FORMATS = ("json", "md", "html")
 DEFAULT_OUTPUT = "posthog-doctor-report"
@@ -84,6 +85,12 @@ class Settings:
         return {
             "components": {name: (ep.url() if ep is not None else "disabled") for name, ep in self.endpoints.items()},
             "component_sources": {name: (ep.source if ep is not None else "") for name, ep in self.endpoints.items()},
+            # Components given several endpoints: each, with what it is for when it is not the component itself.
+            "candidates": {
+                name: [f"{c.url()} ({c.role})" if c.role else c.url() for c in ep.candidates()]
+                for name, ep in self.endpoints.items()
+                if ep is not None and ep.alternates
+            },
             "api_key_given": bool(self.api_key),
             "status_file": self.status_file.name if self.status_file else "",
             "profile": self.profile,
@@ -159,10 +166,24 @@ def _endpoint(
         raw, source = comp.default_url, "default"
     if str(raw).strip().lower() in DISABLED:
         return None
+    # A component several endpoints may play takes a comma-separated list: the first is its own endpoint,
+    # the others are probed beside it (see Endpoint.alternates).
+    # (A comma only separates URLs where the next URL's scheme follows it: a password may hold one.)
+    urls = [u.strip() for u in _LIST_OF_URLS.split(str(raw)) if u.strip()] if comp.several else [str(raw)]
+    fallback = comp.fallback_hosts if source == "default" else ()
+    given = [_parse(name, comp.kind, url, source, fallback_hosts=fallback) for url in urls or [""]]
+    roles = [_parse(name, comp.kind, url, where, role=role) for role, url, where in posthog_env_roles(name, env)]
+    if len(given) == 1 and not roles:
+        return given[0]
+    return replace(given[0], alternates=tuple(given[1:] + roles))
+
+
+_LIST_OF_URLS = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+
+
+def _parse(name: str, kind: str, url: str, source: str, **extra: Any) -> Endpoint:
     try:
-        return parse_endpoint(
-            name, comp.kind, str(raw), source=source, fallback_hosts=comp.fallback_hosts if source == "default" else ()
-        )
+        return parse_endpoint(name, kind, url, source=source, **extra)
     except EndpointError as exc:
         origin = source.removeprefix("env:").removeprefix("flag ")
         raise ConfigError(f"{origin}: {exc}") from None

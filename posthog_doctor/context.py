@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .connectors import ProbeResult, SnapshotFile, read_snapshot
+from .connectors import Candidate, ProbeResult, SnapshotFile, read_snapshot
 from .connectors.base import Deadline, ErrorKind
 from .connectors.clickhouse import ClickHouse
 from .connectors.host import HostFacts, host_facts
@@ -102,30 +102,45 @@ class Context:
     def shared(self, key: str, compute: Callable[[], T]) -> T:
         return self.state.shared(key, compute)
 
+    def candidates(self, component: str) -> list[Candidate]:
+        """Every endpoint of `component` with what its probe found: several when the component was given
+        several URLs (or several default hosts resolve), else the one. Open one with `connect`."""
+        found = self.probe(component)
+        if found.candidates:
+            return list(found.candidates)
+        endpoint = self.state.endpoints.get(component)
+        return [Candidate(endpoint, found)] if endpoint is not None else []
+
+    def connect(self, component: str, endpoint: Endpoint) -> Any:
+        """A connector to one particular endpoint of `component` (a candidate, or one the check built from the
+        deployment's settings), bound to the check's deadline and closed with it. Not probed: a failure to
+        connect raises ConnectorError like any call."""
+        if component not in self.components:
+            raise RuntimeError(f"check {self.check_id} uses {component!r} without declaring it in needs or uses")
+        key = f"{component}@{endpoint.url(redact=False)}"
+        if key not in self._open:
+            self._open[key] = self._make(component, endpoint)
+        return self._open[key]
+
     @property
     def clickhouse(self) -> ClickHouse:
-        return self._component(
-            "clickhouse",
-            lambda ep: ClickHouse(
-                _required(ep), self.deadline, tag=f"{self.state.run_id}:{self.check_id}", tally=self.tally
-            ),
-        )
+        return self._component("clickhouse", lambda ep: self._make("clickhouse", _required(ep)))
 
     @property
     def postgres(self) -> Postgres:
-        return self._component("postgres", lambda ep: Postgres(_required(ep), self.deadline, tally=self.tally))
+        return self._component("postgres", lambda ep: self._make("postgres", _required(ep)))
 
     @property
     def redis(self) -> Redis:
-        return self._component("redis", lambda ep: Redis(_required(ep), self.deadline))
+        return self._component("redis", lambda ep: self._make("redis", _required(ep)))
 
     @property
     def posthog_api(self) -> Http:
-        return self._component("posthog_api", lambda ep: Http(_required(ep), self.deadline, token=self.state.api_key))
+        return self._component("posthog_api", lambda ep: self._make("posthog_api", _required(ep)))
 
     @property
     def plugin_server(self) -> Http:
-        return self._component("plugin_server", lambda ep: Http(_required(ep), self.deadline))
+        return self._component("plugin_server", lambda ep: self._make("plugin_server", _required(ep)))
 
     @property
     def host(self) -> HostFacts:
@@ -136,6 +151,18 @@ class Context:
         return self._component("status_snapshot", lambda _: read_snapshot(_required_file(self.state.status_file)))
 
     # -- plumbing --
+
+    def _make(self, component: str, endpoint: Endpoint) -> Any:
+        kind = COMPONENTS[component].kind
+        if kind == "clickhouse":
+            return ClickHouse(endpoint, self.deadline, tag=f"{self.state.run_id}:{self.check_id}", tally=self.tally)
+        if kind == "postgres":
+            return Postgres(endpoint, self.deadline, tally=self.tally)
+        if kind == "redis":
+            return Redis(endpoint, self.deadline)
+        if kind == "http":  # only the web app gets the API key
+            return Http(endpoint, self.deadline, token=self.state.api_key if component == "posthog_api" else "")
+        raise RuntimeError(f"{component!r} has no connector to open")
 
     def _component(self, name: str, make: Callable[[Endpoint | None], T]) -> T:
         if name in self._open:

@@ -48,6 +48,11 @@ class Endpoint:
     params: tuple[tuple[str, str], ...] = ()
     source: str = "default"  # "flag", "env:NAME", "config", "default"
     fallback_hosts: tuple[str, ...] = ()  # tried in order when `host` does not resolve (defaults only)
+    # A component can have several endpoints: further candidates for the same role (`role` ""), or endpoints
+    # the same kind of server plays for another purpose (`role` names it, e.g. "cdp"). All are probed; the
+    # component's own endpoint is the first candidate that answers, and checks may look at every one.
+    role: str = ""
+    alternates: tuple[Endpoint, ...] = ()
 
     @property
     def secure(self) -> bool:
@@ -64,7 +69,12 @@ class Endpoint:
 
     @property
     def secrets(self) -> list[str]:
-        return [s for s in (self.password,) + tuple(v for k, v in self.params if _secret_param(k)) if s]
+        own = [s for s in (self.password,) + tuple(v for k, v in self.params if _secret_param(k)) if s]
+        return own + [s for alternate in self.alternates for s in alternate.secrets]
+
+    def candidates(self) -> tuple[Endpoint, ...]:
+        """This endpoint (without its alternates) followed by each alternate, in the order given."""
+        return (replace(self, alternates=()), *self.alternates)
 
     def url(self, *, redact: bool = True) -> str:
         """The URL; with `redact` (the default) the password and secret parameters become `***`."""
@@ -97,7 +107,13 @@ def _secret_param(name: str) -> bool:
 
 
 def parse_endpoint(
-    component: str, kind: str, url: str, *, source: str = "flag", fallback_hosts: tuple[str, ...] = ()
+    component: str,
+    kind: str,
+    url: str,
+    *,
+    source: str = "flag",
+    fallback_hosts: tuple[str, ...] = (),
+    role: str = "",
 ) -> Endpoint:
     """Parse `url` for a component of `kind`; raise EndpointError with a redacted, one-line reason."""
     shown = _redact_raw(url)
@@ -120,7 +136,7 @@ def parse_endpoint(
         database = dict(params).get("database", "posthog")
         path = unquote(parts.netloc + parts.path) or ":memory:"
         params = tuple((k, v) for k, v in params if k != "database") + (("path", path),)
-        return Endpoint(component, kind, scheme, "", 0, database=database, params=params, source=source)
+        return Endpoint(component, kind, scheme, "", 0, database=database, params=params, source=source, role=role)
     host = parts.hostname or ""
     if not host:
         raise EndpointError(f"bad URL for {component}: {shown!r} has no host (e.g. {EXAMPLES[kind]})")
@@ -148,6 +164,7 @@ def parse_endpoint(
         params=params,
         source=source,
         fallback_hosts=fallback_hosts,
+        role=role,
     )
 
 

@@ -26,6 +26,9 @@ class Component:
     default_url: str = ""
     fallback_hosts: tuple[str, ...] = ()
     probe_paths: tuple[str, ...] = ()  # http: paths tried in order to prove it answers
+    # Several endpoints may play this component: a comma-separated list is accepted, and every default host
+    # that resolves is probed (not only the first); localhost is tried only when none resolves.
+    several: bool = False
 
     @property
     def config_key(self) -> str:
@@ -56,7 +59,12 @@ COMPONENTS: dict[str, Component] = {
             "postgres://posthog:posthog@db:5432/posthog",
             ("localhost",),
         ),
-        Component("redis", "redis", "Redis", "--redis-url", "redis://redis:6379/0", ("redis7", "localhost")),
+        # Hobby runs `redis` and, since 2024, `redis7` too; which one Django and Celery use changed with the
+        # version (docker-compose.hobby.yml @ 4ea531a: REDIS_URL=redis://redis; .env.services @ 728597e:
+        # redis://redis7), so with no setting both are probed and the checks decide by PostHog's own keys.
+        Component(
+            "redis", "redis", "Redis", "--redis-url", "redis://redis:6379/0", ("redis7", "localhost"), several=True
+        ),
         Component(
             "posthog_api",
             "http",
@@ -66,14 +74,19 @@ COMPONENTS: dict[str, Component] = {
             ("localhost",),
             ("/_livez", "/_health"),
         ),
+        # Ingestion may run in more than one service (PLUGIN_SERVER_MODE splits it: Helm's
+        # posthog-plugins-ingestion, ...), so several URLs may be given. By default the hobby service
+        # `plugins` (every compose file since 2021) and `ingestion-general` (reported for the newest hobby
+        # stack by third-party write-ups; not seen in PostHog's own compose files) are tried.
         Component(
             "plugin_server",
             "http",
             "plugin server",
             "--plugin-server-url",
             "http://plugins:6738",
-            ("localhost",),
+            ("ingestion-general", "localhost"),
             ("/_health",),
+            several=True,
         ),
         Component("status_snapshot", "file", "saved System Status page"),
         Component("host", "host", "machine the doctor runs on"),
@@ -84,6 +97,57 @@ URL_COMPONENTS = tuple(c for c in COMPONENTS.values() if c.flag)
 
 # Values meaning "this deployment has no such component: do not try it".
 DISABLED = ("off", "none", "disabled", "-")
+
+
+# The plugin server's own Redis connections, each with its PostHog settings (nodejs/src/config/config.ts
+# @ 2ab7f01 for names and defaults; the pools are built in nodejs/src/config/redis-pools.ts @ 3e3a834 and
+# cdp-services.ts): role -> (host variable, port variable, default port, password variable, TLS variable,
+# TLS default). Each falls back to REDIS_URL when its host variable is not set, so only a set one is a
+# Redis of its own. `LOGS_REDIS_TLS` defaults to true in production (`isProdEnv()`), i.e. in PostHog's image.
+REDIS_ROLES: dict[str, tuple[str, str, int, str, str, bool]] = {
+    "ingestion": ("INGESTION_REDIS_HOST", "INGESTION_REDIS_PORT", 6379, "", "", False),
+    "cdp": ("CDP_REDIS_HOST", "CDP_REDIS_PORT", 6479, "CDP_REDIS_PASSWORD", "", False),
+    "cookieless": ("COOKIELESS_REDIS_HOST", "COOKIELESS_REDIS_PORT", 6379, "", "", False),
+    "logs": ("LOGS_REDIS_HOST", "LOGS_REDIS_PORT", 6479, "LOGS_REDIS_PASSWORD", "LOGS_REDIS_TLS", True),
+    "session recordings": (
+        "POSTHOG_SESSION_RECORDING_REDIS_HOST",
+        "POSTHOG_SESSION_RECORDING_REDIS_PORT",
+        6379,
+        "",
+        "",
+        False,
+    ),
+}
+_YES = ("1", "true", "yes", "on")
+
+
+def posthog_env_roles(component: str, env: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """Endpoints PostHog's settings give `component` for other purposes: [(role, url, source)].
+
+    For Redis: each plugin-server Redis whose host variable is set, with its port, password and TLS mode
+    as the plugin server would use them; and POSTHOG_REDIS_HOST when REDIS_URL is set too, since the plugin
+    server prefers POSTHOG_REDIS_HOST where Django prefers REDIS_URL.
+    """
+    get = lambda name: (env.get(name) or "").strip() if name else ""  # noqa: E731 - a tiny local accessor
+    if component != "redis":
+        return []
+    found: list[tuple[str, str, str]] = []
+    if get("REDIS_URL") and get("POSTHOG_REDIS_HOST"):
+        url = build_url(
+            "redis", get("POSTHOG_REDIS_HOST"), get("POSTHOG_REDIS_PORT") or None, "", get("POSTHOG_REDIS_PASSWORD")
+        )
+        found.append(("plugin server", url, "env:POSTHOG_REDIS_HOST"))
+    for role, (host_var, port_var, port, password_var, tls_var, tls_default) in REDIS_ROLES.items():
+        host = get(host_var)
+        if not host:
+            continue
+        tls = get(tls_var).lower() in _YES if get(tls_var) else tls_default
+        if "://" in host:  # ioredis also takes a whole URL in the host setting
+            found.append((role, host, f"env:{host_var}"))
+            continue
+        url = build_url("rediss" if tls else "redis", host, get(port_var) or port, "", get(password_var))
+        found.append((role, url, f"env:{host_var}"))
+    return found
 
 
 def posthog_env_url(component: str, env: Mapping[str, str]) -> tuple[str, str] | None:

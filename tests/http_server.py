@@ -26,6 +26,7 @@ class Route:
     trickle: float = 0.0  # seconds between 1-byte chunks of the body (a slow sender)
     endless: bool = False  # keep sending forever (an oversized body)
     drop: bool = False  # close the connection without an answer
+    hang: bool = False  # read the request and never answer (until the server closes), like 2022's /_ready
     headers: dict[str, str] = field(default_factory=dict)
     hits: int = 0
     seen_auth: list[str] = field(default_factory=list)
@@ -38,6 +39,7 @@ class FakeServer:
         """`tls_certificate` = (cert, key) serves HTTPS instead of HTTP."""
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
+        self.closing = threading.Event()  # releases the handlers of `hang` routes
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,6 +58,10 @@ class FakeServer:
                 route.seen_auth.append(self.headers.get("Authorization", ""))
                 if route.delay:
                     time.sleep(route.delay)
+                if route.hang:  # no status line, no headers: the client waits until it gives up
+                    server.closing.wait()
+                    self.close_connection = True
+                    return
                 if route.drop:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -122,6 +128,7 @@ class FakeServer:
         return self.routes[path]
 
     def close(self) -> None:
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -170,3 +170,76 @@ def test_proxy_asking_for_a_login_on_health_is_a_warning_not_a_key_problem(docto
     check = doctor("run", *target(posthog_api=fake_http.url), *READINESS).check("posthog.readiness")
     assert check["status"] == "warn"
     assert check["summary"] == "/_health answered HTTP 401: '<html>401 Authorization Required</html>'"
+
+
+# --- every Celery queue, and the Redis they live in ---
+
+
+# Audit row 6 (/work/shared/posthog-generations.md).
+def test_a_backlog_on_any_celery_queue_is_found(doctor, redis_server):
+    # posthog/tasks/utils.py @ ce59110: 14 queues; System Status shows only `celery`.
+    url = seed_redis(
+        redis_server, **{CELERY_HEARTBEAT_KEY: unix_ago(2), "celery": ["t"] * 3, "analytics_queries": ["t"] * 1500}
+    )
+    check = doctor("run", *target(redis=url), *WORKERS).check("celery.workers")
+    assert check["status"] == "warn"
+    assert check["summary"] == "1,500 tasks waiting in the analytics_queries queue (more than 1,000)"
+    assert "alive but behind" in check["advice"][0]["text"]
+    assert check["metrics"]["queue_depth"] == 1503 and check["metrics"]["queue_depth.analytics_queries"] == 1500
+    table = next(e for e in check["evidence"] if e["title"] == "Celery queues")
+    assert ["analytics_queries", 1500, "insight and query calculations"] in table["rows"]
+
+
+# Audit row 6 (/work/shared/posthog-generations.md).
+def test_the_total_over_all_queues_is_judged_too(doctor, redis_server):
+    keys = {CELERY_HEARTBEAT_KEY: unix_ago(2), "exports": ["t"] * 800, "email": ["t"] * 700, "celery": ["t"] * 600}
+    url = seed_redis(redis_server, **keys)
+    check = doctor("run", *target(redis=url), *WORKERS, "--option", "celery.workers.total_warn=2000").check(
+        "celery.workers"
+    )
+    assert check["status"] == "warn"
+    assert check["summary"] == (
+        "2,100 tasks waiting in all Celery queues together (more than 2,000): 2,100 tasks queued "
+        "(exports 800, email 700, celery 600)"
+    )
+
+
+# Audit row 4 (/work/shared/posthog-generations.md).
+def test_a_guessed_redis_without_a_fresh_heartbeat_never_says_the_workers_are_offline(
+    doctor, redis_server, monkeypatch
+):
+    # The README's one-liner passes no env: the doctor guesses the hobby Redis. The newest hobby stack left an
+    # old heartbeat in `redis` when Django and Celery moved to `redis7`: that is no proof the workers are down.
+    from dataclasses import replace
+
+    from posthog_doctor.topology import COMPONENTS
+
+    url = seed_redis(redis_server, **{CELERY_HEARTBEAT_KEY: unix_ago(9 * 86400)})
+    monkeypatch.setitem(COMPONENTS, "redis", replace(COMPONENTS["redis"], default_url=url, fallback_hosts=()))
+    flags = target()
+    i = flags.index("--redis-url")
+    del flags[i : i + 2]  # no --redis-url at all: the default stands
+    check = doctor("run", *flags, *WORKERS).check("celery.workers")
+    assert check["status"] == "warn", check["summary"]
+    assert "offline" not in check["summary"]
+    assert check["summary"].startswith("an old Celery heartbeat in this Redis (127.0.0.1:")
+    assert "PostHog may use another one (tried: 127.0.0.1:" in check["summary"] and "9 d old" in check["summary"]
+    assert "REDIS_URL" in check["advice"][0]["text"]
+
+
+# Audit row 4 (/work/shared/posthog-generations.md).
+def test_django_seeing_its_workers_alive_outweighs_a_missing_heartbeat(doctor, redis_server, fake_http):
+    web_app(fake_http)  # /_preflight/ says celery: true
+    url = seed_redis(redis_server)
+    check = doctor("run", *target(redis=url, posthog_api=fake_http.url), *WORKERS).check("celery.workers")
+    assert check["status"] == "warn"
+    assert (
+        "yet Django sees its workers alive (/_preflight/ celery: true): PostHog uses another Redis" in check["summary"]
+    )
+
+
+def test_django_seeing_its_workers_down_confirms_a_missing_heartbeat(doctor, redis_server, fake_http):
+    web_app(fake_http, preflight={**PREFLIGHT_OK, "celery": False})
+    url = seed_redis(redis_server)
+    check = doctor("run", *target(redis=url, posthog_api=fake_http.url), *WORKERS).check("celery.workers")
+    assert check["status"] == "fail" and "POSTHOG_HEARTBEAT is missing" in check["summary"]

@@ -124,6 +124,7 @@ def test_without_key_or_file_the_check_is_skipped_and_says_what_it_needs(doctor,
     assert "personal API key" in check["summary"] and "--status-file FILE" in check["summary"]
 
 
+# Audit row 19 (/work/shared/posthog-generations.md).
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_key_is_explained_and_never_printed(doctor, fake_http, status):
     web_app(fake_http)
@@ -131,11 +132,11 @@ def test_refused_key_is_explained_and_never_printed(doctor, fake_http, status):
     result = doctor("run", *target(posthog_api=fake_http.url), "--api-key", API_KEY, *ONLY)
     check = result.check("system_status")
     assert check["status"] == "error"
-    assert (
-        f"answered HTTP {status}: the API key given was refused (wrong key, or its user may not read this)"
-        in check["summary"]
-        and "staff" not in check["summary"]
-    )  # any user's key reads System Status on self-hosted
+    if status == 401:
+        assert "answered HTTP 401: the API key given was refused (wrong key" in check["summary"]
+    else:  # any user may read System Status on self-hosted: a 403 is about the key, not about staff rights
+        assert "answered HTTP 403: the API key was accepted but may not read System Status" in check["summary"]
+        assert "only PostHog Cloud limits it to staff" in check["summary"]
     never_in_outputs(result, API_KEY)
 
 
@@ -189,3 +190,52 @@ def test_thresholds_are_options_of_the_check(doctor):
     found = next(e for e in result.check("system_status")["evidence"] if e["title"] == "Findings")["rows"]
     assert ["warn", "ClickHouse disk 0: 6.2 GiB free of 77.5 GiB (8%)"] in found
     assert ["ok", "Redis uses 191.2 MiB of its 200.0 MiB maxmemory (96%, policy allkeys-lru)"] in found
+
+
+# --- the newest PostHog's probe errors, and the page's cache ---
+
+
+def newest_with_probe_errors() -> dict:
+    """The newest instance_status when probes raise (posthog/api/test/test_instance_status.py, index id
+    55193736795): the failing row's value is "error: <exception>", and a failed object storage probe adds a row
+    {"key": "object_storage", "metric": "Object Storage", "value": "error: ..."}."""
+    body = degraded_body()
+    rows = body["results"]["overview"]
+    for row in rows:
+        if row.get("key") == "plugin_sever_alive":
+            row["value"] = "error: RuntimeError: plugin server blew up"
+        if row.get("key") == "clickhouse_event_count":
+            row["value"] = "error: ServerException: Code: 159. Timeout exceeded"
+    rows[:] = [r for r in rows if r.get("metric") != "Object Storage healthy"]
+    rows.append({"key": "object_storage", "metric": "Object Storage", "value": "error: RuntimeError: boom"})
+    return body
+
+
+# Audit row 18 (/work/shared/posthog-generations.md).
+def test_probe_errors_of_the_newest_posthog_are_failures_with_their_reason(doctor, tmp_path):
+    path = tmp_path / "status.json"
+    path.write_text(json.dumps(newest_with_probe_errors()))
+    check = doctor("run", *target(), "--status-file", str(path), *ONLY).check("system_status")
+    found = {f["key"]: (f["status"], f["text"]) for f in check["findings"]}
+    assert found["plugin_server_alive"] == (
+        "fail",
+        "Django could not tell whether the plugin server is alive (its probe failed: "
+        "'error: RuntimeError: plugin server blew up')",
+    )
+    assert found["object_storage_probe"] == (
+        "fail",
+        "Django could not check object storage (its probe failed: 'error: RuntimeError: boom')",
+    )
+    assert found["clickhouse_event_count"][0] == "warn"
+    assert "could not be measured ('error: ServerException" in found["clickhouse_event_count"][1]
+    assert not any("neither yes nor no" in text for _, text in found.values())
+    assert check["status"] == "fail"
+
+
+# Audit row 20 (/work/shared/posthog-generations.md).
+def test_the_live_page_is_said_to_be_up_to_a_minute_old(doctor, fake_http):
+    web_app(fake_http)
+    fake_http.route("/api/instance_status", degraded_body())
+    check = doctor("run", *target(posthog_api=fake_http.url), "--api-key", API_KEY, *ONLY).check("system_status")
+    rows = next(e for e in check["evidence"] if e["title"] == "System Status rows")
+    assert rows["note"] == "PostHog caches this page for up to 60 s: a change made in the last minute may not show yet."

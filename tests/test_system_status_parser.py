@@ -436,3 +436,17 @@ def test_an_enormous_paste_is_cut_at_a_bound_and_says_so():
 def test_deeply_nested_json_does_not_raise():
     read_without_a_bug(parse_status("[" * 100_000 + "]" * 100_000))
     read_without_a_bug(parse_status('{"results": ' * 5000 + "1" + "}" * 5000))
+
+
+# Audit row 18 (/work/shared/posthog-generations.md).
+def test_the_newest_object_storage_probe_row_has_a_key_of_its_own():
+    # {"key": "object_storage", "metric": "Object Storage", "value": "error: ..."} beside "Object Storage enabled".
+    rows = [
+        {"key": "object_storage", "metric": "Object Storage enabled", "value": True},
+        {"key": "object_storage", "metric": "Object Storage", "value": "error: RuntimeError: boom"},
+    ]
+    page = status_from_api({"results": {"overview": rows}})
+    assert page.value("object_storage_enabled") is True
+    assert page.value("object_storage_probe") == "error: RuntimeError: boom"
+    pasted = parse_status("Object Storage enabled\tYes\nObject Storage\terror: RuntimeError: boom\n")
+    assert pasted.value("object_storage_probe") == "error: RuntimeError: boom"

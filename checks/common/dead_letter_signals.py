@@ -12,8 +12,8 @@ This module is the seam between them. A check that reads such a source registers
 
 and `gather(ctx)` runs every registered reader through `ctx.shared`, so a source is read once per run by
 whichever check asks first. A reader runs only when its component is declared by the asking check (see
-`COMPONENTS`, which `clickhouse.dead_letter_queue` declares in `uses`) and reachable; by default nothing is
-registered and the DLQ check decides from ClickHouse alone.
+`COMPONENTS`, which `clickhouse.dead_letter_queue` declares in `uses`) and reachable. The plugin servers'
+`/_metrics` reader is registered below; without a reachable source the DLQ check decides from ClickHouse alone.
 """
 
 from __future__ import annotations
@@ -79,3 +79,16 @@ def gather(ctx: Context) -> tuple[list[DeadLetterFact], list[str]]:
 
 def _reading(source: _Source, ctx: Context) -> Callable[[], DeadLetterFact | None]:
     return lambda: source.read(ctx)
+
+
+def _plugin_server_metrics(ctx: Context) -> DeadLetterFact | None:
+    """The plugin servers' own count (`/_metrics`, since each process started); it cannot tell table from topic."""
+    from .plugin_server import dead_lettered
+
+    events, detail = dead_lettered(ctx)
+    if events is None:
+        return None
+    return DeadLetterFact("plugin server /_metrics", kafka_topic=False, events=events, detail=detail)
+
+
+register("plugin_server_metrics", "plugin_server", _plugin_server_metrics)

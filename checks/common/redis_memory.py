@@ -121,7 +121,9 @@ def redis_memory_or_none(ctx: Context) -> RedisMemory | None:
 
 
 def read_memory(ctx: Context) -> RedisMemory:
-    redis = ctx.redis
+    from .posthog_redis import redis_of  # the Redis PostHog uses (redis or redis7), not merely the first that answers
+
+    redis, _ = redis_of(ctx)
     memory, stats, server = redis.info("memory"), redis.info("stats"), redis.info("server")
     try:
         errors = redis.info("errorstats")  # Redis 6.2+; older servers answer with an empty section

@@ -10,13 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from posthog_doctor.check import ConnectorError, Context, ErrorKind, Skip
+from posthog_doctor.check import ConnectorError, Context, ErrorKind, Http, Skip
 
 # On self-hosted PostHog any logged-in user may read System Status (`SingleTenancyOrAdmin`: staff only on
 # PostHog Cloud), so any user's personal API key will do.
 API_KEY_HELP = (
     "a personal API key of a user of this PostHog (Settings > Personal API keys), passed as "
     "POSTHOG_PERSONAL_API_KEY or --api-key"
+)
+
+
+# A 403 (not a 401) means the key was accepted and then refused for this page. On self-hosted every user may
+# read it (posthog/permissions.py `SingleTenancyOrAdmin`: `not is_cloud() or request.user.is_staff`), so the
+# refusal comes from the key: newer PostHog gives personal API keys scopes, and a scoped key may not reach
+# this internal endpoint (whether instance_status accepts any scope is not settled in PostHog's source).
+FORBIDDEN = (
+    "the API key was accepted but may not read System Status. Any user of a self-hosted PostHog may read it "
+    "(only PostHog Cloud limits it to staff), so the key itself is limited: use a personal API key without "
+    "scope limits, or save the page from the browser and pass it with --status-file"
 )
 
 
@@ -38,7 +49,12 @@ def instance_status(ctx: Context) -> dict[str, Any]:
         raise Skip(f"the System Status API needs {API_KEY_HELP}")
 
     def fetch() -> dict[str, Any]:
-        _, body = ctx.posthog_api.get_json("/api/instance_status", auth=True)
+        try:
+            _, body = ctx.posthog_api.get_json("/api/instance_status", auth=True)
+        except ConnectorError as exc:
+            if exc.kind == ErrorKind.AUTH and "403" in str(exc):
+                raise ConnectorError(f"/api/instance_status answered HTTP 403: {FORBIDDEN}", ErrorKind.AUTH) from None
+            raise
         if not isinstance(body, dict):
             raise ConnectorError("/api/instance_status answered JSON that is not an object", ErrorKind.PROTOCOL)
         return body
@@ -77,13 +93,15 @@ HEALTH_CALL_SECONDS = 5.0  # a health endpoint slower than this is a finding in 
 
 def health(ctx: Context, component: str, path: str, *, seconds: float = HEALTH_CALL_SECONDS) -> HealthAnswer:
     """GET a health endpoint once per run; transport failures (refused, timeout, TLS) raise ConnectorError."""
+    # an HTTP component; a health endpoint never needs the API key
+    return ctx.shared(f"{component}:{path}", lambda: read_health(getattr(ctx, component), path, seconds))
 
-    def fetch() -> HealthAnswer:
-        resp = getattr(ctx, component).get(path, timeout=seconds)  # an HTTP component; never needs the API key
-        try:
-            body, is_json = resp.json(), True
-        except ConnectorError:  # not JSON, or larger than the cap: the excerpt still says what came back
-            body, is_json = None, False
-        return HealthAnswer(path, resp.status, resp.content_type, body, is_json, resp.excerpt(120))
 
-    return ctx.shared(f"{component}:{path}", fetch)
+def read_health(http: Http, path: str, seconds: float = HEALTH_CALL_SECONDS) -> HealthAnswer:
+    """GET a health endpoint of `http` (not cached: callers share it with ctx.shared)."""
+    resp = http.get(path, timeout=seconds)
+    try:
+        body, is_json = resp.json(), True
+    except ConnectorError:  # not JSON, or larger than the cap: the excerpt still says what came back
+        body, is_json = None, False
+    return HealthAnswer(path, resp.status, resp.content_type, body, is_json, resp.excerpt(120))

@@ -1,10 +1,15 @@
-"""What a support hero tells a customer whose plugin server is down, shared by the plugin server checks."""
+"""What a support hero tells a customer whose plugin server is down, shared by the plugin server checks.
+
+The advice names the service that really ingests: the hobby `plugins`, Helm's `posthog-plugins`, or the
+split deployment a URL names (`posthog-plugins-ingestion`, ...: see checks/common/plugin_server.py).
+"""
 
 from __future__ import annotations
 
 from posthog_doctor.check import Advice
 
 from ..common import docs
+from ..common.plugin_server import Service
 
 RESTART = Advice(
     "Restart the plugin server; it is safe: events wait in Kafka and are ingested once it is back.",
@@ -12,10 +17,14 @@ RESTART = Advice(
     links=[docs.TROUBLESHOOTING],
 )
 
-LOOK_NEXT = Advice(
+LOOK_NEXT_TEXT = (
     "If it comes back unhealthy, read its last log lines for Kafka, Redis, Postgres or ClickHouse errors, then "
-    "look at the dead letter queue (columns error_location and error of events_dead_letter_queue) for events "
-    "it could not ingest.",
+    "look at the events it could not ingest: the dead letter queue (error_location and error of "
+    "events_dead_letter_queue) or, since 2025, ingestion_warnings rows of type pipeline_step_dlq and the Kafka "
+    "topic events_plugin_ingestion_dlq."
+)
+LOOK_NEXT = Advice(
+    LOOK_NEXT_TEXT,
     commands=[
         "docker compose logs --tail 200 plugins",
         "kubectl -n posthog logs deployment/posthog-plugins --tail 200",
@@ -23,18 +32,21 @@ LOOK_NEXT = Advice(
     links=[docs.SUPPORT_HERO],
 )
 
-# What each of the plugin server's own health sub-checks watches (`healthChecks[...]` in pluginsServer.ts).
-SUB_CHECKS = {
-    "analytics-ingestion": "event ingestion from Kafka",
-    "analytics-ingestion-historical": "historical event ingestion",
-    "analytics-ingestion-overflow": "overflow event ingestion",
-    "on-event-ingestion": "apps that run on each event",
-    "session-recordings": "session recording ingestion",
-    "session-recordings-blob": "session recording ingestion",
-    "session-recordings-blob-overflow": "session recording overflow ingestion",
-}
+
+def restart(service: Service, *, ingests: bool | None = True) -> Advice:
+    """Restart `service`: the one whose health failed (named as the ingesting one when it is)."""
+    if not service.named:
+        return RESTART
+    role = "" if ingests is not False else ", which does not ingest events itself"
+    return Advice(
+        f"Restart the plugin server ({service.name}{role}); it is safe: events wait in Kafka and are ingested "
+        "once it is back.",
+        commands=service.restart_commands(),
+        links=[docs.TROUBLESHOOTING],
+    )
 
 
-def describe_sub_checks(names: list[str]) -> str:
-    """`analytics-ingestion (event ingestion from Kafka), cdp` for a summary line."""
-    return ", ".join(f"{n} ({SUB_CHECKS[n]})" if n in SUB_CHECKS else n for n in names)
+def look_next(service: Service) -> Advice:
+    if not service.named:
+        return LOOK_NEXT
+    return Advice(LOOK_NEXT_TEXT, commands=service.log_commands(), links=[docs.SUPPORT_HERO])

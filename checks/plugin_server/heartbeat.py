@@ -4,7 +4,9 @@ Every 5 s the plugin server writes `@posthog-plugin-server/ping` (an ISO timesta
 `@posthog-plugin-server/version` (no TTL) (pluginsServer.ts, `startPreflightSchedules`). Django's
 `is_plugin_server_alive()` counted it alive when the ping is younger than 30 s. Recent plugin servers no
 longer write the ping and recent Django asks the plugin server's `/_health` instead, so a missing ping
-is only a failure when the plugin server does not answer its health endpoint either.
+is only a failure when the plugin server does not answer its health endpoint either, and only in the Redis
+PostHog uses (checks/common/posthog_redis.py): in a Redis the doctor merely guessed, a missing key may just
+mean PostHog writes elsewhere.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from posthog_doctor.check import (
 )
 
 from ..common import docs
-from ..common.web import health
+from ..common.plugin_server import Service, service_health, services
+from ..common.posthog_redis import RedisChoice, redis_of
+from ..common.redis_memory import MEMORY_ADVICE, redis_memory_or_none
 from ._advice import LOOK_NEXT, RESTART
 
 PING_KEY = "@posthog-plugin-server/ping"
@@ -38,17 +42,10 @@ VERSION_KEY = "@posthog-plugin-server/version"
 JOB_QUEUES_KEY = "@posthog-plugin-server/enabled-job-queues"
 CLOCK_SKEW_SECONDS = 5.0  # a ping this far in the future means the two machines' clocks differ
 
-NO_PING_ADVICE = Advice(
-    "Nothing to fix if your PostHog is recent: Django then asks the plugin server's /_health (CDP_API_URL, "
-    "e.g. http://plugins:6738 on docker compose) instead of this key. On an older PostHog, System Status shows "
-    "the plugin server as down until the plugin server writes this key again: upgrade both together.",
-    links=[docs.ENV_VARS],
-)
-
 
 class PluginServerHeartbeat(Check):
-    """Reads the plugin server's heartbeat (`@posthog-plugin-server/ping`) and version from Redis and reports the
-    heartbeat's age."""
+    """Reads the plugin server's heartbeat (`@posthog-plugin-server/ping`) and version from the Redis PostHog uses and
+    reports the heartbeat's age."""
 
     id = "plugin_server.heartbeat"
     title = "Plugin server heartbeat in Redis"
@@ -60,15 +57,17 @@ class PluginServerHeartbeat(Check):
     options = {"alive_seconds": Option(30.0, "a heartbeat younger than this counts as alive (Django's rule)")}
 
     def run(self, ctx: Context) -> Outcome:
-        ping, ping_problem = read_string(ctx.redis, PING_KEY)
-        version, _ = read_string(ctx.redis, VERSION_KEY)
-        queues, _ = read_string(ctx.redis, JOB_QUEUES_KEY)
-        ttl = ctx.redis.ttl(PING_KEY) if ping is not None else None
+        redis, choice = redis_of(ctx)
+        ping, ping_problem = read_string(redis, PING_KEY)
+        version, _ = read_string(redis, VERSION_KEY)
+        queues, _ = read_string(redis, JOB_QUEUES_KEY)
+        ttl = redis.ttl(PING_KEY) if ping is not None else None
         items = [
             Item("Ping", ping if ping is not None else ping_problem or "missing", "ping"),
             Item("TTL of the ping (s)", ttl, "ttl_seconds"),
             Item("Plugin server version", version or "not written", "version"),
             Item("Enabled job queues", queues, "job_queues"),
+            Item("Redis read", f"{choice.where}: {choice.why}", "redis"),
         ]
         alive = ctx.options["alive_seconds"]
         who = f"plugin server {version}" if version else "plugin server"
@@ -76,7 +75,7 @@ class PluginServerHeartbeat(Check):
         if ping_problem:
             return warn(f"{PING_KEY} {ping_problem}", evidence=[Values("Heartbeat", items)])
         if ping is None:
-            return self._missing(ctx, who, version, items)
+            return self._missing(ctx, who, version, items, choice)
         when = units.parse_timestamp(ping)
         if when is None:
             return warn(
@@ -94,6 +93,14 @@ class PluginServerHeartbeat(Check):
                 advice=[Advice("Sync the clocks (NTP) of the PostHog hosts.")],
             )
         metrics = {"ping_age_seconds": round(max(age, 0), 1)}
+        lost = _redis_lost_it(ctx) if age >= alive else ""
+        if lost:  # a Redis that refuses writes cannot take a new ping: say that before "stopped or hangs"
+            return fail(
+                f"{lost}; the {who} heartbeat is {age:.0f} s old",
+                evidence=evidence,
+                advice=[MEMORY_ADVICE, RESTART],
+                metrics=metrics,
+            )
         if age < alive:
             return ok(
                 f"{who} heartbeat is {max(age, 0):.0f} s old (alive means younger than {alive:g} s)",
@@ -108,16 +115,39 @@ class PluginServerHeartbeat(Check):
             metrics=metrics,
         )
 
-    def _missing(self, ctx: Context, who: str, version: str | None, items: list[Item]) -> Outcome:
+    def _missing(self, ctx: Context, who: str, version: str | None, items: list[Item], choice: RedisChoice) -> Outcome:
         verdict, said = http_health(ctx)
         items.append(Item("Plugin server /_health", said, "http_health"))
         evidence = [Values("Heartbeat", items)]
         if verdict == "healthy":
-            return warn(
-                f"no heartbeat key in Redis, but the {who} answers /_health as healthy: recent plugin "
+            # Plugin servers since 2025 no longer write the key (no preflightSchedules capability in
+            # nodejs/src/capabilities.ts @ c84f604), and Django then asks /_health: nothing is wrong.
+            return ok(
+                f"no heartbeat key in Redis, as expected: the {who} answers /_health as healthy, and recent plugin "
                 "servers no longer write it",
                 evidence=evidence,
-                advice=[NO_PING_ADVICE],
+            )
+        if verdict == "unhealthy":
+            # It runs and answers over HTTP: whatever its generation, /_health says more than a missing key.
+            raise Skip(
+                f"no heartbeat key in Redis; the plugin server answers over HTTP ({said}): "
+                "plugin_server.health judges it"
+            )
+        if not choice.confirmed and not version:
+            # A guessed Redis without PostHog's keys says nothing about the plugin server: PostHog may use another.
+            return warn(
+                f"no plugin server heartbeat in this Redis ({choice.where}); PostHog may use another one (tried: "
+                f"{choice.tried()}), and its /_health {'failed' if verdict == 'down' else 'could not be asked'} "
+                f"({said})",
+                evidence=evidence,
+                advice=[WHICH_REDIS, RESTART],
+            )
+        lost = _redis_lost_it(ctx)
+        if lost and verdict != "down":  # evicted, not never written: the plugin server may be fine
+            return warn(
+                f"{lost}; no plugin server heartbeat in the last 60 s",
+                evidence=evidence,
+                advice=[MEMORY_ADVICE, RESTART],
             )
         if verdict == "down":
             return fail(
@@ -137,6 +167,20 @@ class PluginServerHeartbeat(Check):
         )
 
 
+def _redis_lost_it(ctx: Context) -> str:
+    """Why Redis itself may have lost or refused the ping (evictions, a full Redis), or ""."""
+    memory = redis_memory_or_none(ctx)
+    return memory.missing_key_cause() if memory else ""
+
+
+WHICH_REDIS = Advice(
+    "Give the doctor the Redis PostHog uses: REDIS_URL from the web container's environment (hobby: "
+    "`docker compose exec web env | grep REDIS_URL`; the newest hobby stack uses redis7) or POSTHOG_REDIS_HOST "
+    "from the chart (Helm), as --redis-url or in the env file.",
+    links=[docs.ENV_VARS],
+)
+
+
 def read_string(redis: Redis, key: str) -> tuple[str | None, str]:
     """(value, problem): the key's text, or None when missing; a problem sentence when it is not a string."""
     try:
@@ -148,18 +192,37 @@ def read_string(redis: Redis, key: str) -> tuple[str | None, str]:
 
 
 def http_health(ctx: Context) -> tuple[str, str]:
-    """("healthy" | "down" | "unknown", what /_health said), shared with plugin_server.health via the run cache."""
-    try:
-        answer = health(ctx, "plugin_server", "/_health")
-    except Skip:  # the plugin server's probe failed: its reason says whether it is down
+    """("healthy" | "unhealthy" | "down" | "unknown", what /_health said) over every plugin server, shared with
+    plugin_server.health via the run cache: unhealthy answers over HTTP (a 5xx), down does not answer."""
+    found = services(ctx)
+    if not found:
         probe = ctx.probe("plugin_server")
+        return "unknown", probe.summary
+    verdicts = [_one_health(ctx, s) for s in found]
+    said = "; ".join(
+        f"{s.name}: {words}" if len(found) > 1 else words for s, (_, words) in zip(found, verdicts, strict=True)
+    )
+    states = {state for state, _ in verdicts}
+    for state in ("healthy", "unhealthy"):
+        if state in states:
+            return state, said
+    if states == {"down"}:
+        return "down", said
+    return "unknown", said
+
+
+def _one_health(ctx: Context, service: Service) -> tuple[str, str]:
+    probe = service.candidate.probe
+    if not probe.reachable:
         if probe.error_kind in (ErrorKind.REFUSED, ErrorKind.TIMEOUT):
             return "down", probe.summary
         return "unknown", probe.summary
+    try:
+        answer = service_health(ctx, service, "/_health")
     except ConnectorError as exc:
         return ("down" if exc.kind in (ErrorKind.REFUSED, ErrorKind.TIMEOUT) else "unknown"), str(exc)
     if answer.ok:
         return "healthy", f"answered HTTP {answer.status}"
     if answer.status >= 500:
-        return "down", f"answered HTTP {answer.status}"
+        return "unhealthy", f"answered HTTP {answer.status}"
     return "unknown", f"answered HTTP {answer.status}"

@@ -1,6 +1,7 @@
 """The System Status page, read by machine instead of from a customer's screenshot.
 
-From the live API (`GET /api/instance_status`, any user's personal API key) or from a file given
+From the live API (`GET /api/instance_status`, any user's personal API key on self-hosted; up to 60 s old,
+PostHog caches it) or from a file given
 with `--status-file` (the saved JSON or the page's text copied from the browser). Both become the same
 normalised rows (parser.py) and the same findings (findings.py), which `posthog-doctor parse-status`
 prints offline.
@@ -28,6 +29,8 @@ from ..common.status_page import StatusPage, parse_status, status_from_api
 from ..common.web import instance_status
 from .findings import Thresholds, evaluate
 
+# posthog/api/instance_status.py wraps the page in `@method_decorator(cache_page(60))` (2023 on, index id 204820566).
+LIVE_NOTE = "PostHog caches this page for up to 60 s: a change made in the last minute may not show yet."
 SOURCES = {"api": "/api/instance_status", "json": "a saved API response", "text": "a pasted page"}
 
 NEEDS = (
@@ -82,7 +85,12 @@ class SystemStatus(Check):
 def _evidence(page: StatusPage, findings: list[Finding]) -> list[Evidence]:
     evidence: list[Evidence] = [
         Table("Findings", ["Status", "Finding"], [[f.status.value, f.text] for f in findings]),
-        Table("System Status rows", ["Key", "Metric", "Value"], [[m.key, m.label, m.value] for m in page.metrics]),
+        Table(
+            "System Status rows",
+            ["Key", "Metric", "Value"],
+            [[m.key, m.label, m.value] for m in page.metrics],
+            note=LIVE_NOTE if page.source == "api" else "",
+        ),
     ]
     sizes = page.metric("clickhouse_table_sizes")
     if sizes is not None and sizes.subrows is not None and sizes.subrows.rows:

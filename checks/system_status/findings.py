@@ -81,21 +81,39 @@ def _quote(value: Any, limit: int = 40) -> str:
 
 
 def flags(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
-    """Each Yes/No row: Yes is ok, No has the status findings.yaml gives it."""
+    """Each Yes/No row: Yes is ok, No has the status findings.yaml gives it. The newest PostHog sends
+    "error: <exception>" instead when its probe itself failed (posthog/api/test/test_instance_status.py,
+    index id 55193736795): that is as bad as a No, with the reason shown."""
     for flag in knowledge()["flags"]:
         value = page.value(flag["key"])
+        advice = Advice(" ".join(flag["advice"].split()), list(flag.get("commands", ())), _links(flag.get("links", ())))
         if value is True:
             yield _found(flag["key"], "ok", f"{flag['name']}: yes")
         elif value is False:
             detail = _detail(page, flag.get("detail", ""))
             yield _found(
-                flag["key"],
-                flag["when_false"],
-                flag["says_false"] + (f" ({detail})" if detail else ""),
-                Advice(" ".join(flag["advice"].split()), list(flag.get("commands", ())), _links(flag.get("links", ()))),
+                flag["key"], flag["when_false"], flag["says_false"] + (f" ({detail})" if detail else ""), advice
             )
+        elif probe_error(value):
+            said = flag.get("says_error", flag["says_false"])
+            yield _found(flag["key"], flag["when_false"], f"{said} (its probe failed: {_quote(value, 120)})", advice)
         elif value is not None:
             yield _found(flag["key"], "warn", f"{flag['name']}: {_quote(value)} is neither yes nor no")
+
+
+def probe_error(value: Any) -> bool:
+    """A value the newest instance_status sends when measuring the row raised: "error: RuntimeError: ..."."""
+    return isinstance(value, str) and value.strip().lower().startswith("error:")
+
+
+def probe_errors(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Finding]:
+    """Rows other than the Yes/No ones whose measurement failed: the page cannot say what they stand for."""
+    flagged = {flag["key"] for flag in knowledge()["flags"]}
+    for metric in page.metrics:
+        if metric.key not in flagged and probe_error(metric.value):
+            yield _found(
+                metric.key, "warn", f"{metric.label or metric.key}: could not be measured ({_quote(metric.value, 120)})"
+            )
 
 
 def _detail(page: StatusPage, template: str) -> str:
@@ -220,6 +238,7 @@ def redis_memory(page: StatusPage, t: Thresholds, now: datetime) -> Iterator[Fin
 
 RULES: tuple[Callable[[StatusPage, Thresholds, datetime], Iterator[Finding]], ...] = (
     flags,
+    probe_errors,
     analytics_database,
     last_event,
     clickhouse_disks,

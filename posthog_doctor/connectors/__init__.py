@@ -6,16 +6,18 @@ check needing a component that is down is `skipped` with the reason instead of f
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..endpoints import Endpoint
 from ..topology import Component
-from .base import ConnectorError, Deadline, ErrorKind, MissingObject, ProbeResult, WouldScan, resolves
+from .base import Candidate, ConnectorError, Deadline, ErrorKind, MissingObject, ProbeResult, WouldScan, resolves
 from .results import Query, QueryResult
 
 __all__ = [
+    "Candidate",
     "ConnectorError",
     "Deadline",
     "ErrorKind",
@@ -75,6 +77,22 @@ def resolve_endpoint(endpoint: Endpoint) -> Endpoint | None:
     return None
 
 
+def candidate_endpoints(component: Component, endpoint: Endpoint) -> list[Endpoint]:
+    """Every endpoint to probe for `component`: its own (each default host that resolves, for a component
+    several endpoints may play; else the first), then its alternates. Unresolvable defaults are left out."""
+    own = replace(endpoint, alternates=())
+    if own.fallback_hosts and component.several:
+        hosts = [h for h in (own.host, *own.fallback_hosts) if h != "localhost" and resolves(h)]
+        if not hosts and "localhost" in own.fallback_hosts:
+            hosts = ["localhost"]
+        found = [own.with_host(h) for h in hosts]
+    else:
+        resolved = resolve_endpoint(own)
+        found = [resolved] if resolved is not None else []
+    # When none resolves, the endpoint as given stands for the component: its probe says which hosts failed.
+    return (found or [own]) + list(endpoint.alternates)
+
+
 def probe(
     component: Component,
     endpoint: Endpoint | None,
@@ -83,7 +101,62 @@ def probe(
     status_file: Path | None = None,
     tag: str = "probe",
 ) -> tuple[ProbeResult, Endpoint | None]:
-    """Find out whether `component` answers; returns the result and the endpoint actually used."""
+    """Find out whether `component` answers; returns the result and the endpoint actually used.
+
+    A component with several endpoints (alternates, or several default hosts that resolve) has each probed
+    at once; its result is that of the first of its own candidates that answers (else the first's failure),
+    with every candidate's result in `candidates`.
+    """
+    if endpoint is not None and component.kind not in ("host", "file"):
+        several = candidate_endpoints(component, endpoint)
+        if len(several) > 1:
+            return _probe_several(component, several, seconds, tag)
+        endpoint = several[0]
+    return _probe_one(component, endpoint, seconds=seconds, status_file=status_file, tag=tag)
+
+
+def _probe_several(
+    component: Component, endpoints: list[Endpoint], seconds: float, tag: str
+) -> tuple[ProbeResult, Endpoint | None]:
+    results: dict[int, tuple[ProbeResult, Endpoint | None]] = {}
+
+    def work(index: int, endpoint: Endpoint) -> None:
+        results[index] = _probe_one(component, endpoint, seconds=seconds, tag=tag)
+
+    threads = [
+        threading.Thread(target=work, args=(i, ep), daemon=True, name=f"probe-{component.name}-{i}")
+        for i, ep in enumerate(endpoints)
+    ]
+    for t in threads:
+        t.start()
+    stop_at = time.monotonic() + seconds + 1.0  # each probe's own limits end it sooner; this is the backstop
+    for t in threads:
+        t.join(max(0.0, stop_at - time.monotonic()))
+    candidates = []
+    for i, ep in enumerate(endpoints):
+        result, used = results.get(i) or (
+            ProbeResult(False, f"no answer within {seconds:.0f} s", error_kind=ErrorKind.TIMEOUT, endpoint=ep.url()),
+            None,
+        )
+        candidates.append(Candidate(used or ep, result))
+    own = [c for c in candidates if not c.role] or candidates[:1]
+    chosen = next((c for c in own if c.probe.reachable), own[0])
+    summary = chosen.probe.summary
+    if len(own) > 1:
+        answered = sum(c.probe.reachable for c in own)
+        summary += f" ({answered} of {len(own)} candidates answered)"
+    result = replace(chosen.probe, summary=summary, candidates=candidates)
+    return result, chosen.endpoint
+
+
+def _probe_one(
+    component: Component,
+    endpoint: Endpoint | None,
+    *,
+    seconds: float = 5.0,
+    status_file: Path | None = None,
+    tag: str = "probe",
+) -> tuple[ProbeResult, Endpoint | None]:
     if component.kind == "host":
         return ProbeResult(True, "always available"), None
     if component.kind == "file":

@@ -8,7 +8,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..endpoints import Endpoint
 
 
 class ErrorKind(enum.StrEnum):
@@ -72,6 +75,20 @@ class ProbeResult:
     details: dict[str, Any] = field(default_factory=dict)
     error_kind: ErrorKind | None = None  # why it is not reachable
     endpoint: str = ""  # the redacted URL finally used (after default-host fallback)
+    # For a component several endpoints play: each one and what its own probe found, in order.
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+@dataclass
+class Candidate:
+    """One of a component's endpoints and what its probe found."""
+
+    endpoint: Endpoint
+    probe: ProbeResult
+
+    @property
+    def role(self) -> str:
+        return self.endpoint.role
 
 
 class Deadline:
