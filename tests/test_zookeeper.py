@@ -263,3 +263,29 @@ def test_explain_lists_the_words_and_queries(doctor):
     result = doctor("explain", *target(zookeeper="zk://zookeeper:2181", clickhouse="clickhouse://h:9000/posthog"))
     assert "zookeeper query srvr:" in result.stdout and "zookeeper query mntr:" in result.stdout
     assert "FROM system.zookeeper WHERE path = '/'" in result.stdout
+
+
+def test_the_connector_sends_no_other_word(fake_zk):
+    from posthog_doctor.check import ConnectorError, ErrorKind, ZooKeeper
+    from posthog_doctor.connectors.base import Deadline
+    from posthog_doctor.endpoints import parse_endpoint
+
+    keeper = fake_zk(FourLetterServer.keeper())
+    zk = ZooKeeper(parse_endpoint("zookeeper", "zookeeper", keeper.url), Deadline(5))
+    for word in ("srst", "crst", "csnp", "rcvr", "ydld", "kill"):
+        with pytest.raises(ConnectorError) as refused:
+            zk.command(word)
+        assert refused.value.kind == ErrorKind.NOT_ALLOWED
+    assert keeper.words == []
+    assert zk.command("ruok").text == "imok"
+
+
+def test_an_answer_larger_than_the_cap_is_cut(fake_zk):
+    from posthog_doctor.check import ZooKeeper
+    from posthog_doctor.connectors.base import Deadline
+    from posthog_doctor.connectors.zookeeper import MAX_ANSWER_BYTES
+    from posthog_doctor.endpoints import parse_endpoint
+
+    flood = fake_zk(FourLetterServer({"mntr": "zk_x\t1\n" * (MAX_ANSWER_BYTES // 4)}))
+    answer = ZooKeeper(parse_endpoint("zookeeper", "zookeeper", flood.url), Deadline(5)).command("mntr")
+    assert answer.truncated and len(answer.text) == MAX_ANSWER_BYTES

@@ -260,7 +260,10 @@ class FourLetterServer:
                 self.words.append(word)
                 reply = self.answers.get(word.decode("ascii", "replace"))
                 if reply:
-                    conn.sendall(reply.encode())
+                    try:
+                        conn.sendall(reply.encode())
+                    except OSError:  # the client stopped reading (an answer over its cap)
+                        continue
 
     def close(self) -> None:
         self._stop = True
