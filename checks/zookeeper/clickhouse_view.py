@@ -32,26 +32,28 @@ class ClickHouseView:
     unread: list[str] = field(default_factory=list)  # what could not be read, and why
 
 
-def read(ctx: Context) -> ClickHouseView | None:
-    """ClickHouse's view, or None when ClickHouse is not reachable (ConnectorError from ClickHouse itself
-    propagates only for failures that are not about ZooKeeper)."""
+def read(ctx: Context) -> tuple[ClickHouseView | None, str]:
+    """ClickHouse's view, or None and why it could not be had (ClickHouse down, or refusing the first query)."""
     if not ctx.available("clickhouse"):
-        return None
+        return None, ""
     ch = ctx.clickhouse
-    present = {str(r[0]) for r in ch.query(TABLES).rows}
+    try:
+        present = {str(r[0]) for r in ch.query(TABLES).rows}
+    except ConnectorError as exc:
+        return None, f"ClickHouse could not be asked about its ZooKeeper: {exc}"
     view = ClickHouseView(configured="zookeeper" in present)
     try:
         view.replicated_tables = int(ch.query(REPLICATED).scalar(0))
     except ConnectorError as exc:
         view.unread.append(f"replicated tables: {exc}")
     if not view.configured:
-        return view
+        return view, ""
     if "zookeeper_connection" in present:
         try:
             for host, port, expired in ch.query(CONNECTION).rows:
                 view.nodes.append(f"{host}:{port}")
                 view.expired = view.expired or bool(int(expired))
-        except MissingObject as exc:  # a column renamed in some version: the rest still tells
+        except MissingObject as exc:  # early 23.x named the columns zookeeper_*: the rest still tells
             view.unread.append(f"system.zookeeper_connection: {exc}")
     else:
         view.unread.append("system.zookeeper_connection: not on this ClickHouse version (23.x and later)")
@@ -60,7 +62,7 @@ def read(ctx: Context) -> ClickHouseView | None:
         view.reaches, view.root = True, [str(r[0]) for r in rows]
     except ConnectorError as exc:  # ClickHouse answered, but not its ZooKeeper: that is the finding
         view.reaches, view.error = False, _zookeeper_error(str(exc))
-    return view
+    return view, ""
 
 
 def _zookeeper_error(text: str) -> str:

@@ -121,7 +121,7 @@ class ZooKeeperHealth(Check):
     queries = (SRVR, MNTR, RUOK, *clickhouse_view.QUERIES)
 
     def run(self, ctx: Context) -> Outcome:
-        view = clickhouse_view.read(ctx)
+        view, unread = clickhouse_view.read(ctx)
         probe = ctx.probe("zookeeper")
         where = (probe.endpoint or "").removeprefix("zk://") or "ZooKeeper"
         findings: list[Finding] = []
@@ -143,8 +143,10 @@ class ZooKeeperHealth(Check):
                 view, zookeeper_answers=probe.reachable, outage_told=asked and not probe.reachable
             )
             evidence.append(_clickhouse_values(view))
+        if unread:
+            evidence.append(Text("ClickHouse's view of ZooKeeper", unread))
         if not findings:
-            raise Skip("neither ZooKeeper nor ClickHouse could be asked")
+            raise Skip("neither ZooKeeper nor ClickHouse could be asked" + (f" ({unread})" if unread else ""))
 
         refused = [a.word for a in answers.values() if a.not_in_whitelist or (a.silent and a.word != "srvr")]
         if refused:
@@ -297,10 +299,14 @@ class ZooKeeperHealth(Check):
             return []  # ClickHouse's view alone
         if view is not None and view.configured and view.reaches is False:
             # Down for ClickHouse too: the outage itself, said once with what it breaks.
+            if ctx.configured("zookeeper"):
+                doctor_saw = _not_answering(where, said, kind)
+            else:  # the hobby and Helm names were tried, then localhost: name the last one tried
+                doctor_saw = f"none answers at the default addresses (last tried {where}: {said})"
             return [
                 Finding.fail(
-                    f"ZooKeeper is down: {_not_answering(where, said, kind)}, and ClickHouse cannot reach it "
-                    f"either ({view.error}): {_depends(view)}",
+                    f"ZooKeeper is down: {doctor_saw}, and ClickHouse cannot reach it either ({view.error}): "
+                    f"{_depends(view)}",
                     RESTART,
                     key="zookeeper_down",
                 )
