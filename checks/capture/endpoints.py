@@ -62,13 +62,13 @@ CAPTURE_DOWN = Advice(
         "docker compose logs --tail 200 capture",
         "docker compose up -d capture",
     ],
-    links=[docs.HOBBY_COMPOSE, docs.TROUBLESHOOTING],
+    links=[docs.HOBBY_COMPOSE_SOURCE, docs.TROUBLESHOOTING],
 )
 ROUTING = Advice(
     "The address SDKs send to must route /e, /batch, /capture and /i/v0 to capture (the hobby Caddyfile's "
     "@capture matcher sends them to capture:3000; older versions send everything to web:8000). Compare your "
     "proxy's routes with docker-compose.base.yml of your PostHog version.",
-    links=[docs.HOBBY_COMPOSE, docs.PROXY_CADDY, docs.CAPTURE_API],
+    links=[docs.HOBBY_COMPOSE_SOURCE, docs.PROXY_CADDY, docs.CAPTURE_API],
 )
 CORS = Advice(
     "Browsers refuse to post events unless the preflight is answered with Access-Control-Allow-Origin for "

@@ -40,7 +40,7 @@ RESTART = Advice(
     "Restart the capture service and read its last log lines: it exits or reports itself unhealthy when it "
     "cannot reach Kafka (KAFKA_HOSTS) or Redis (REDIS_URL), and events sent meanwhile are lost.",
     commands=["docker compose logs --tail 200 capture", "docker compose restart capture"],
-    links=[docs.RUST_CAPTURE_ROUTER, docs.HOBBY_COMPOSE],
+    links=[docs.RUST_CAPTURE_ROUTER, docs.HOBBY_COMPOSE_SOURCE],
 )
 
 
