@@ -107,7 +107,7 @@ class ZooKeeperHealth(Check):
     id = "zookeeper.health"
     title = "ZooKeeper"
     uses = ("zookeeper", "clickhouse")
-    tags = ("zookeeper", "clickhouse")
+    tags = ("zookeeper",)
     category = "Deployments/Maintenance"
     timeout = 20.0
     options = {
