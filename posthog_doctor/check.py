@@ -34,6 +34,7 @@ from .connectors.http import Http, HttpResponse
 from .connectors.postgres import Postgres, explained
 from .connectors.redis import Redis
 from .connectors.results import Query, QueryResult
+from .connectors.zookeeper import FourLetterAnswer, ZooKeeper
 from .context import Context
 from .model import Advice, Evidence, Item, Point, Series, Status, Table, Text, Values, worst
 from .outcome import Finding, Outcome, Skip, Undetermined, conclude, fail, ok, outcome, undetermined, warn
@@ -74,6 +75,8 @@ __all__ = [
     "Redis",
     "Http",
     "HttpResponse",
+    "ZooKeeper",
+    "FourLetterAnswer",
     "HostFacts",
     "QueryResult",
     "ProbeResult",

@@ -122,6 +122,11 @@ def _target_options(p: argparse.ArgumentParser) -> None:
             help=f"{comp.label} URL, e.g. {comp.default_url} ('off' to skip it)",
         )
     cfg.add_argument("--api-key", metavar="KEY", help="PostHog personal API key (better: env POSTHOG_PERSONAL_API_KEY)")
+    cfg.add_argument(
+        "--project-token",
+        metavar="TOKEN",
+        help="a project API key (phc_...) to check, without sending an event (env POSTHOG_DOCTOR_PROJECT_TOKEN)",
+    )
     cfg.add_argument("--status-file", metavar="FILE", help="a saved System Status page (JSON or copied text)")
     sel = p.add_argument_group("checks")
     sel.add_argument("--only", action="append", metavar="ID|PREFIX|TAG", help="run only these checks (repeatable)")

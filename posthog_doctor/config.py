@@ -34,6 +34,7 @@ _LIST = "list of text"
 KEYS: dict[str, Any] = {
     **{c.config_key: str for c in URL_COMPONENTS},
     "api_key": str,
+    "project_token": str,
     "status_file": str,
     "timeout": float,
     "concurrency": int,
@@ -55,6 +56,7 @@ FILE_ONLY_KEYS = ("profiles",)
 class Settings:
     endpoints: dict[str, Endpoint | None] = field(default_factory=dict)  # None: disabled on purpose
     api_key: str = field(default="", repr=False)
+    project_token: str = field(default="", repr=False)  # a project API key (phc_...) to validate without ingesting
     status_file: Path | None = None
     timeout: float = 60.0
     concurrency: int = 4
@@ -74,7 +76,7 @@ class Settings:
     @property
     def secrets(self) -> list[str]:
         """Every secret the run was given: these strings must never reach an output."""
-        found = [self.api_key] if self.api_key else []
+        found = [secret for secret in (self.api_key, self.project_token) if secret]
         for endpoint in self.endpoints.values():
             if endpoint is not None:
                 found.extend(endpoint.secrets)
@@ -128,6 +130,9 @@ def load_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = None
 
     s.api_key = str(
         pick("api_key", flags.get("api_key"), "POSTHOG_PERSONAL_API_KEY") or env.get("POSTHOG_DOCTOR_API_KEY") or ""
+    ).strip()
+    s.project_token = str(
+        pick("project_token", flags.get("project_token"), "POSTHOG_DOCTOR_PROJECT_TOKEN") or ""
     ).strip()
     status_file = pick("status_file", flags.get("status_file"))
     s.status_file = Path(status_file) if status_file else None

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .connectors import Candidate, ProbeResult, SnapshotFile, read_snapshot
-from .connectors.base import Deadline, ErrorKind
+from .connectors.base import ConnectorError, Deadline, ErrorKind
 from .connectors.clickhouse import ClickHouse
 from .connectors.host import HostFacts, host_facts
 from .connectors.http import Http
 from .connectors.postgres import Postgres
 from .connectors.redis import Redis
 from .connectors.results import IoTally
-from .endpoints import Endpoint
+from .connectors.zookeeper import ZooKeeper
+from .endpoints import Endpoint, EndpointError, parse_endpoint
 from .outcome import Skip
 from .topology import COMPONENTS
 
@@ -36,6 +37,7 @@ class RunState:
     endpoints: dict[str, Endpoint | None]
     probes: dict[str, ProbeResult]
     api_key: str = field(default="", repr=False)
+    project_token: str = field(default="", repr=False)  # a project API key (phc_...) to validate, never sent as auth
     status_file: Path | None = None
     include_payloads: bool = False
     _cache: dict[str, Any] = field(default_factory=dict)
@@ -90,6 +92,17 @@ class Context:
     def has_api_key(self) -> bool:
         return bool(self.state.api_key)
 
+    @property
+    def project_token(self) -> str:
+        """The project API key (`phc_…`) the user asked to validate, or "" (a secret: never put it in a report)."""
+        return self.state.project_token
+
+    def configured(self, component: str) -> bool:
+        """Whether the user named this component's address (a flag, the environment, the config file), as
+        opposed to the hobby default the doctor guessed."""
+        endpoint = self.state.endpoints.get(component)
+        return endpoint is not None and endpoint.source != "default"
+
     def remaining(self) -> float:
         return self.deadline.remaining()
 
@@ -141,6 +154,29 @@ class Context:
     @property
     def plugin_server(self) -> Http:
         return self._component("plugin_server", lambda ep: self._make("plugin_server", _required(ep)))
+
+    @property
+    def zookeeper(self) -> ZooKeeper:
+        return self._component("zookeeper", lambda ep: ZooKeeper(_required(ep), self.deadline))
+
+    @property
+    def capture(self) -> Http:
+        return self._component("capture", lambda ep: Http(_required(ep), self.deadline))
+
+    def service_http(self, component: str, url: str) -> Http:
+        """The HTTP service behind a declared component, at an address the check names (the capture service
+        behind the public proxy, from a check option): GET and OPTIONS only, bound to the check's deadline,
+        never given the API key. A URL that is not http(s) raises ConnectorError."""
+        if component not in self.components:
+            raise RuntimeError(f"check {self.check_id} uses {component!r} without declaring it in needs or uses")
+        key = f"{component}@{url}"
+        if key not in self._open:
+            try:
+                endpoint = parse_endpoint(component, "http", url, source="check option")
+            except EndpointError as exc:
+                raise ConnectorError(str(exc), ErrorKind.ERROR) from None
+            self._open[key] = Http(endpoint, self.deadline)
+        return self._open[key]
 
     @property
     def host(self) -> HostFacts:

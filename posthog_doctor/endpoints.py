@@ -11,6 +11,7 @@ SCHEMES = {
     "postgres": ("postgres", "postgresql"),
     "redis": ("redis", "rediss"),
     "http": ("http", "https"),
+    "zookeeper": ("zk",),  # ZooKeeper or ClickHouse Keeper: plain TCP four-letter words
 }
 DEFAULT_PORTS = {
     "clickhouse": 9000,
@@ -21,12 +22,14 @@ DEFAULT_PORTS = {
     "rediss": 6379,
     "http": 80,
     "https": 443,
+    "zk": 2181,
 }
 EXAMPLES = {
     "clickhouse": "clickhouse://user:password@host:9000/posthog",
     "postgres": "postgres://user:password@host:5432/posthog",
     "redis": "redis://host:6379/0",
     "http": "http://host:8000",
+    "zookeeper": "zk://host:2181",
 }
 _TRUE = ("1", "true", "yes", "on")
 

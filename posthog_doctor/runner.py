@@ -63,6 +63,7 @@ def run_plan(
         endpoints,
         probes,
         api_key=settings.api_key,
+        project_token=settings.project_token,
         status_file=settings.status_file,
         include_payloads=settings.include_payloads,
     )

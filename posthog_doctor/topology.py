@@ -1,11 +1,11 @@
 """The components a deployment is made of, where they live by default, and how to find them.
 
 This table is the only deployment knowledge the engine holds. Defaults follow PostHog's hobby
-docker-compose file (service names `clickhouse`, `db`, `redis`, `web`, `plugins`, database `posthog`),
-so `docker run --network <posthog network> posthog-doctor` needs no flags. A default host that does
-not resolve falls back to the next one, ending at localhost. PostHog's own environment variables are
-read as fallbacks so a customer can reuse their PostHog env file or their Helm chart's secrets, and a
-variable PostHog's env leaves out gets PostHog's own default (posthog/settings/data_stores.py), not the
+docker-compose file (service names `clickhouse`, `db`, `redis`, `web`, `plugins`, `zookeeper`, `proxy`,
+database `posthog`), so `docker run --network <posthog network> posthog-doctor` needs no flags. A default
+host that does not resolve falls back to the next one, ending at localhost. PostHog's own environment
+variables are read as fallbacks so a customer can reuse their PostHog env file or their Helm chart's secrets,
+and a variable PostHog's env leaves out gets PostHog's own default (posthog/settings/data_stores.py), not the
 hobby one: hobby and Helm set every one of them explicitly, other installs rely on PostHog's defaults.
 """
 
@@ -20,7 +20,7 @@ from .endpoints import build_url
 @dataclass(frozen=True)
 class Component:
     name: str
-    kind: str  # connector kind: clickhouse, postgres, redis, http, host, file
+    kind: str  # connector kind: clickhouse, postgres, redis, http, zookeeper, host, file
     label: str  # how a report names it
     flag: str = ""  # command-line flag holding its URL
     default_url: str = ""
@@ -87,6 +87,27 @@ COMPONENTS: dict[str, Component] = {
             ("ingestion-general", "localhost"),
             ("/_health",),
             several=True,
+        ),
+        # Hobby: service `zookeeper` (zookeeper:3.7.0, docker-compose.base.yml); Helm: the chart's
+        # `posthog-posthog-zookeeper` service (charts-clickhouse values.yaml, kafka.externalZookeeper.servers).
+        Component(
+            "zookeeper",
+            "zookeeper",
+            "ZooKeeper",
+            "--zookeeper-url",
+            "zk://zookeeper:2181",
+            ("posthog-posthog-zookeeper", "localhost"),
+        ),
+        # The public address SDKs send events to: hobby's Caddy (`proxy` since 2023, `caddy` before), which
+        # routes /e, /batch, /capture and /i/v0 to the capture service and the rest to the web app.
+        Component(
+            "capture",
+            "http",
+            "capture endpoint",
+            "--capture-url",
+            "http://proxy:80",
+            ("caddy", "localhost"),
+            ("/e/",),
         ),
         Component("status_snapshot", "file", "saved System Status page"),
         Component("host", "host", "machine the doctor runs on"),
@@ -170,6 +191,8 @@ def posthog_env_url(component: str, env: Mapping[str, str]) -> tuple[str, str] |
             return url, "env:POSTHOG_REDIS_HOST"
         return None
     if component == "posthog_api" and get("SITE_URL"):
+        return get("SITE_URL"), "env:SITE_URL"
+    if component == "capture" and get("SITE_URL"):  # what PostHog tells SDKs to send to
         return get("SITE_URL"), "env:SITE_URL"
     if component == "plugin_server" and get("CDP_API_URL"):
         return get("CDP_API_URL"), "env:CDP_API_URL"

@@ -24,6 +24,8 @@ COMPONENT_FLAGS = {
     "redis": "--redis-url",
     "posthog_api": "--posthog-url",
     "plugin_server": "--plugin-server-url",
+    "zookeeper": "--zookeeper-url",
+    "capture": "--capture-url",
 }
 # Variables that would point the doctor somewhere else if the machine running the tests has them.
 _LEAKY_ENV = ("DATABASE_URL", "REDIS_URL", "SITE_URL", "CDP_API_URL", "CLICKHOUSE_", "POSTHOG_")

@@ -2,8 +2,10 @@
 
 Tests register routes with exact bodies in PostHog's formats, plus failure behaviours: a status code,
 a wrong content type, a delay longer than the doctor's deadline, a body that never ends, a connection
-closed mid-answer. `SilentServer` accepts TCP connections and never answers; `closed_port()` gives a
-port where nothing listens (connection refused).
+closed mid-answer. Routes answer GET unless registered for another method (`route(..., method="OPTIONS")`);
+every request is recorded with its method (`requests`, `methods`), and a method nobody registered is
+answered 405. `SilentServer` accepts TCP connections and never answers; `closed_port()` gives a port where
+nothing listens (connection refused).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Route:
     drop: bool = False  # close the connection without an answer
     hang: bool = False  # read the request and never answer (until the server closes), like 2022's /_ready
     headers: dict[str, str] = field(default_factory=dict)
+    echo_origin: bool = False  # answer Access-Control-Allow-Origin with the request's Origin, when it has one
     hits: int = 0
     seen_auth: list[str] = field(default_factory=list)
 
@@ -37,7 +40,8 @@ class FakeServer:
 
     def __init__(self, tls_certificate: tuple | None = None) -> None:
         """`tls_certificate` = (cert, key) serves HTTPS instead of HTTP."""
-        self.routes: dict[str, Route] = {}
+        self.routes: dict[str, Route] = {}  # GET routes, by path
+        self.method_routes: dict[tuple[str, str], Route] = {}  # (method, path) -> route, for other methods
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
         self.closing = threading.Event()  # releases the handlers of `hang` routes
         server = self
@@ -54,6 +58,37 @@ class FakeServer:
                 route = server.routes.get(self.path) or server.routes.get(path)
                 if route is None:
                     return self._send(404, b'{"detail":"Not found."}', "application/json", {})
+                self._answer(route)
+
+            def do_OPTIONS(self) -> None:
+                self._other_method("OPTIONS")
+
+            def do_POST(self) -> None:
+                self._other_method("POST")
+
+            def do_PUT(self) -> None:
+                self._other_method("PUT")
+
+            def do_PATCH(self) -> None:
+                self._other_method("PATCH")
+
+            def do_DELETE(self) -> None:
+                self._other_method("DELETE")
+
+            def do_HEAD(self) -> None:
+                self._other_method("HEAD")
+
+            def _other_method(self, method: str) -> None:
+                server.requests.append((method, self.path, dict(self.headers)))
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                route = server.method_routes.get((method, self.path.split("?", 1)[0]))
+                if route is None:
+                    return self._send(405, b'{"detail":"Method not allowed."}', "application/json", {})
+                self._answer(route)
+
+            def _answer(self, route: Route) -> None:
                 route.hits += 1
                 route.seen_auth.append(self.headers.get("Authorization", ""))
                 if route.delay:
@@ -88,7 +123,10 @@ class FakeServer:
                     except OSError:
                         pass
                     return
-                self._send(route.status, route.body, route.content_type, route.headers)
+                headers = dict(route.headers)
+                if route.echo_origin and self.headers.get("Origin"):
+                    headers["Access-Control-Allow-Origin"] = self.headers["Origin"]
+                self._send(route.status, route.body, route.content_type, headers)
 
             def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
                 self.send_response(status)
@@ -115,17 +153,33 @@ class FakeServer:
         self._thread.start()
 
     def route(
-        self, path: str, body: Any = b"", *, status: int = 200, content_type: str | None = None, **kwargs: Any
+        self,
+        path: str,
+        body: Any = b"",
+        *,
+        status: int = 200,
+        content_type: str | None = None,
+        method: str = "GET",
+        **kwargs: Any,
     ) -> Route:
-        """Answer `path` with `body`: bytes and str are sent as they are, anything else as JSON."""
+        """Answer `method` on `path` with `body`: bytes and str are sent as they are, anything else as JSON."""
         if isinstance(body, (bytes, str)):
             data = body.encode() if isinstance(body, str) else body
             ctype = content_type if content_type is not None else "text/plain"
         else:
             data = json.dumps(body).encode()
             ctype = content_type if content_type is not None else "application/json"
-        self.routes[path] = Route(status=status, body=data, content_type=ctype, **kwargs)
-        return self.routes[path]
+        made = Route(status=status, body=data, content_type=ctype, **kwargs)
+        if method == "GET":
+            self.routes[path] = made
+        else:
+            self.method_routes[(method, path)] = made
+        return made
+
+    @property
+    def methods(self) -> set[str]:
+        """Every HTTP method this server was sent."""
+        return {method for method, _, _ in self.requests}
 
     def close(self) -> None:
         self.closing.set()

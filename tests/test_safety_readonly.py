@@ -1,5 +1,7 @@
 """Proof that the doctor only reads: every statement it sent during a full run, as the servers recorded
-them (ClickHouse's system.query_log, Postgres's statement log, Redis's MONITOR, the HTTP server's log)."""
+them (ClickHouse's system.query_log, Postgres's statement log, Redis's MONITOR, the HTTP server's log, the
+four-letter words the ZooKeeper stand-in received). The HTTP log may hold one other method than GET: an
+OPTIONS preflight on a capture path, as browsers send before every event (SECURITY.md)."""
 
 from __future__ import annotations
 
@@ -12,16 +14,43 @@ from urllib.parse import urlsplit
 import pytest
 
 from posthog_doctor.connectors.base import strip_comments
-from tests.conftest import CliResult, run_process
+from tests.capture_support import PATHS as CAPTURE_PATHS
+from tests.capture_support import TOKEN, capture_service, early_access, remote_config, rust_capture
+from tests.conftest import COMPONENT_FLAGS, CliResult, run_process
+from tests.zookeeper_support import FourLetterServer
 
 READ = re.compile(r"^\(*\s*(SELECT|WITH|SHOW|EXPLAIN|DESCRIBE|EXISTS)\b", re.I)
 REDIS_READS = {"PING", "INFO", "GET", "STRLEN", "TTL", "TYPE", "EXISTS", "LLEN", "SELECT", "AUTH"}
 
 
 @pytest.fixture(scope="module")
-def full_run(posthog, clickhouse_server, postgres_server, redis_server, tmp_path_factory):
-    """Run every check once, recording Redis's MONITOR stream while it runs."""
+def keeper():
+    """A ZooKeeper stand-in (ClickHouse Keeper's formats) that records every word it is sent."""
+    server = FourLetterServer.keeper()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def full_run(posthog, keeper, clickhouse_server, postgres_server, redis_server, tmp_path_factory):
+    """Run every check once, recording Redis's MONITOR stream while it runs. The web app's HTTP server also
+    plays the capture path (Rust capture, its service health, the token lookups)."""
     import redis
+
+    rust_capture(posthog.http)
+    capture_service(posthog.http)
+    remote_config(posthog.http, TOKEN, known=False)
+    early_access(posthog.http, known=True)
+    extra = [
+        COMPONENT_FLAGS["capture"],
+        posthog.http.url,
+        COMPONENT_FLAGS["zookeeper"],
+        keeper.url,
+        "--project-token",
+        TOKEN,
+        "--set",
+        f"capture.service.service_url={posthog.http.url}",
+    ]
 
     monitor_client = redis.Redis.from_url(redis_server.admin_url, protocol=2)  # RESP2: no HELLO of its own
     seen: list[str] = []
@@ -40,7 +69,7 @@ def full_run(posthog, clickhouse_server, postgres_server, redis_server, tmp_path
     log = Path(postgres_server.details["log"])
     log_start = log.stat().st_size
     out = tmp_path_factory.mktemp("readonly")
-    done = run_process("run", *posthog.flags, "--output", str(out), "--quiet", "--timeout", "90")
+    done = run_process("run", *posthog.flags, *extra, "--output", str(out), "--quiet", "--timeout", "90")
     stop.set()
     monitor_client.ping()  # one more event, so the recorder sees `stop`
     recorder.join(5)
@@ -101,7 +130,24 @@ def test_redis_saw_only_read_commands(full_run):
     assert verbs <= REDIS_READS | {"MONITOR"}, verbs - REDIS_READS
 
 
-def test_http_saw_only_gets(full_run, posthog):
+def test_http_saw_only_gets_and_capture_preflights(full_run, posthog):
+    result, _, _ = full_run
     methods = {m for m, _, _ in posthog.http.requests}
-    paths = {p for _, p, _ in posthog.http.requests}
-    assert methods == {"GET"} and {"/_health", "/_preflight/", "/_ready"} <= paths
+    paths = {p.split("?", 1)[0] for _, p, _ in posthog.http.requests}
+    assert methods == {"GET", "OPTIONS"} and {"/_health", "/_preflight/", "/_ready", "/_liveness"} <= paths
+    for method, path, headers in posthog.http.requests:
+        assert int(headers.get("Content-Length") or 0) == 0, (method, path)  # no request ever carries a body
+        if method == "OPTIONS":  # the one non-GET: a CORS preflight on a capture path, nothing more
+            assert path in CAPTURE_PATHS, path
+            assert headers.get("Access-Control-Request-Method") == "POST" and headers.get("Origin"), headers
+            assert "Authorization" not in headers and "Cookie" not in headers
+    assert sum(1 for m, _, _ in posthog.http.requests if m == "OPTIONS") == 1
+    statuses = {c["id"]: c["status"] for c in result.report["checks"]}
+    assert statuses["capture.endpoints"] == "ok" and statuses["capture.service"] == "ok"
+    assert statuses["capture.token_lookup"] == "ok"  # known through /api/early_access_features/
+
+
+def test_zookeeper_saw_only_read_only_words(full_run, keeper):
+    result, _, _ = full_run
+    assert keeper.words and set(keeper.words) <= {b"srvr", b"mntr", b"ruok"}, keeper.words
+    assert {c["id"]: c["status"] for c in result.report["checks"]}["zookeeper.health"] == "ok"

@@ -67,3 +67,23 @@ REDIS_MEMORY_OPTIMIZATION = (
 # Event definitions: written by the plugin server until PostHog moved them to property-defs-rs (PR #24843, 2024).
 PROPERTY_DEFS_RS = "https://github.com/PostHog/posthog/tree/master/rust/property-defs-rs"
 PROPERTY_DEFS_MOVE = "https://github.com/PostHog/posthog/pull/24843"
+
+# ZooKeeper / ClickHouse Keeper (posthog.com contents/docs/runbook/services/zookeeper/index.md: disk growth,
+# zkCleanup.sh, autopurge).
+ZOOKEEPER_4LW = "https://zookeeper.apache.org/doc/current/zookeeperAdmin.html#sc_4lw"
+ZOOKEEPER_IMAGE = "https://hub.docker.com/_/zookeeper"  # ZOO_4LW_COMMANDS_WHITELIST, ZOO_AUTOPURGE_*
+CLICKHOUSE_KEEPER = "https://clickhouse.com/docs/en/guides/sre/keeper/clickhouse-keeper"
+CLICKHOUSE_ZOOKEEPER_TABLE = "https://clickhouse.com/docs/en/operations/system-tables/zookeeper"
+HOBBY_DEPLOY = f"{POSTHOG}/self-host/deploy/hobby"
+
+# Capture: the public endpoints SDKs send events to (posthog.com contents/docs/api/capture.mdx) and the
+# reverse-proxy pages (contents/docs/advanced/proxy/).
+CAPTURE_API = f"{POSTHOG}/api/capture"
+PROXY_CADDY = f"{POSTHOG}/advanced/proxy/caddy"
+PROXY_TROUBLESHOOTING = f"{POSTHOG}/advanced/proxy/troubleshooting"
+# PostHog's source, where the docs say nothing: how capture answers and which GET validates a token.
+SOURCE = "https://github.com/PostHog/posthog/blob"
+RUST_CAPTURE_ROUTER = f"{SOURCE}/bb3f43dbb62b71c0c2b6423d946f537c5ffc0ffb/rust/capture/src/router.rs"
+REMOTE_CONFIG_VIEW = f"{SOURCE}/7c159bb4143c6039104b598d865ccfd5f9b0f55b/posthog/api/remote_config.py"
+EARLY_ACCESS_VIEW = f"{SOURCE}/00b3f8bbb89d122319a5d500ab76e28bdf2f01da/posthog/api/early_access_feature.py"
+HOBBY_COMPOSE_SOURCE = f"{SOURCE}/00cbfd237ce7978ba4056cbab9df25b9995c70d2/docker-compose.base.yml"

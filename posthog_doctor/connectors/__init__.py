@@ -63,8 +63,9 @@ def read_snapshot(path: Path) -> SnapshotFile:
 def own_queries(components: list[str]) -> list[Query]:
     """The statements the connectors of `components` send on their own (a table listing, a version)."""
     from .clickhouse import OWN_QUERIES
+    from .zookeeper import OWN_QUERIES as ZOOKEEPER_QUERIES
 
-    return [q for q in OWN_QUERIES if q.component in components]
+    return [q for q in OWN_QUERIES + ZOOKEEPER_QUERIES if q.component in components]
 
 
 def resolve_endpoint(endpoint: Endpoint) -> Endpoint | None:
@@ -252,4 +253,23 @@ def _probe_http(component: Component, endpoint: Endpoint, deadline: Deadline, ta
     return "", {"responses": tried}
 
 
-_PROBES = {"clickhouse": _probe_clickhouse, "postgres": _probe_postgres, "redis": _probe_redis, "http": _probe_http}
+def _probe_zookeeper(component: Component, endpoint: Endpoint, deadline: Deadline, tag: str):
+    from .zookeeper import PROBE_QUERY, ZooKeeper
+
+    # `srvr` is the one word every ZooKeeper 3.5.3+ and ClickHouse Keeper allows by default. Any answer,
+    # even a refusal or "not currently serving requests", proves something listens; the check judges it.
+    answer = ZooKeeper(endpoint, deadline).command(PROBE_QUERY.text)
+    fields = answer.fields()
+    version = fields.get("Zookeeper version", "").split(",")[0].split("-")[0]
+    if fields.get("ClickHouse Keeper version"):
+        version = "(ClickHouse Keeper " + fields["ClickHouse Keeper version"].split("-")[0] + ")"
+    return version, {"mode": fields.get("Mode", "")}
+
+
+_PROBES = {
+    "clickhouse": _probe_clickhouse,
+    "postgres": _probe_postgres,
+    "redis": _probe_redis,
+    "http": _probe_http,
+    "zookeeper": _probe_zookeeper,
+}

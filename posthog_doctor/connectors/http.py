@@ -1,6 +1,9 @@
-"""HTTP endpoints (PostHog's web app, the plugin server): GET only, time-limited, size-capped.
+"""HTTP endpoints (PostHog's web app, the plugin server, capture): GET, and OPTIONS for a CORS preflight.
 
-Redirects are followed only on the same host, so an API key is never handed to another server.
+GET is the only method that carries a request to PostHog; `options` sends a CORS preflight (headers only,
+no body), the one other method the doctor ever uses: browsers send the same before every event, and it
+ingests nothing. Redirects are followed only on the same host (a GET only), so an API key is never
+handed to another server.
 A body larger than the cap is cut and marked `truncated`; the whole exchange ends by the deadline even
 when a server trickles bytes. `get_json` reads a JSON API and says in plain words what a 401 or 403
 means for the key the run was given (never the key itself).
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -21,6 +24,7 @@ from .base import ConnectorError, Deadline, ErrorKind, first_line, network_error
 MAX_BODY_BYTES = 2_000_000
 CALL_CAP_SECONDS = 10.0
 MAX_REDIRECTS = 3
+METHODS = ("GET", "OPTIONS")  # every method the doctor may send (SECURITY.md); OPTIONS only as a CORS preflight
 
 
 @dataclass
@@ -31,6 +35,7 @@ class HttpResponse:
     truncated: bool
     elapsed_ms: float
     path: str
+    headers: dict[str, str] = field(default_factory=dict)  # response headers, names lower-cased
 
     @property
     def ok(self) -> bool:
@@ -77,8 +82,34 @@ class Http:
         self, path: str, params: dict[str, str] | None = None, *, timeout: float | None = None, auth: bool = False
     ) -> HttpResponse:
         """GET `path` below the endpoint's base URL. `auth` sends the API key as a Bearer token."""
+        headers = {}
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return self._request("GET", path, params, headers, timeout)
+
+    def options(
+        self, path: str, *, origin: str, request_method: str = "POST", timeout: float | None = None
+    ) -> HttpResponse:
+        """A CORS preflight for `path`, as a browser sends it before posting an event from `origin`.
+
+        No body, no credentials, no API key; a redirect is returned, not followed. Read the verdict from
+        the response's `access-control-allow-*` headers.
+        """
+        headers = {"Origin": origin, "Access-Control-Request-Method": request_method}
+        return self._request("OPTIONS", path, None, headers, timeout)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        extra_headers: dict[str, str],
+        timeout: float | None,
+    ) -> HttpResponse:
         import requests
 
+        if method not in METHODS:  # the read-only promise, kept here as well as by the callers
+            raise ConnectorError(f"refused to send an HTTP {method}", ErrorKind.NOT_ALLOWED)
         limit = self.deadline.limit(timeout or CALL_CAP_SECONDS)
         stop_at = time.monotonic() + limit
         session = self._connect()
@@ -87,14 +118,14 @@ class Http:
         headers = {
             "Accept": "application/json, text/plain;q=0.9, */*;q=0.5",
             "User-Agent": f"posthog-doctor/{__version__}",
+            **extra_headers,
         }
-        if auth and self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
         started = time.monotonic()
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 left = max(0.1, stop_at - time.monotonic())
-                resp = session.get(
+                resp = session.request(
+                    method,
                     url,
                     params=params,
                     headers=headers,
@@ -103,7 +134,7 @@ class Http:
                     allow_redirects=False,
                     verify=self.verify,
                 )
-                if resp.is_redirect:
+                if resp.is_redirect and method == "GET":
                     target = urljoin(url, resp.headers.get("Location", ""))
                     resp.close()
                     if urlsplit(target).hostname != self.endpoint.host:
@@ -114,6 +145,7 @@ class Http:
                         )
                     url, params = target, None
                     continue
+                answered = {k.lower(): v for k, v in resp.headers.items()}
                 body, truncated = self._read(resp, stop_at)
                 return HttpResponse(
                     resp.status_code,
@@ -122,6 +154,7 @@ class Http:
                     truncated,
                     (time.monotonic() - started) * 1000,
                     shown,
+                    answered,
                 )
             raise ConnectorError(f"{shown}: more than {MAX_REDIRECTS} redirects; not followed", ErrorKind.REDIRECT)
         except requests.exceptions.SSLError as exc:
