@@ -9,7 +9,7 @@ import time
 import pytest
 
 from posthog_doctor.connectors import ConnectorError, MissingObject
-from posthog_doctor.connectors.base import Deadline
+from posthog_doctor.connectors.base import Deadline, strip_comments
 from posthog_doctor.connectors.clickhouse import ClickHouse
 from posthog_doctor.connectors.http import Http
 from posthog_doctor.connectors.postgres import Postgres
@@ -298,3 +298,23 @@ def test_concurrent_checks_get_independent_sessions(clickhouse_server):
     for t in threads:
         t.join(20)
     assert not errors and results == [499500] * 6
+
+
+@pytest.mark.parametrize(
+    "sql, kept",
+    [
+        ("-- the znode's name\nSELECT 1", "SELECT 1"),  # a quote inside a comment is not a string
+        ("SELECT '-- not a comment' AS x -- but this is", "SELECT '-- not a comment' AS x"),
+        ("/* it's */ SELECT 'a''b' /* and 'this' */", "SELECT 'a''b'"),
+        ("-- it's fine\nDROP TABLE events", "DROP TABLE events"),  # what hides behind a comment is seen
+        ("SELECT 'unterminated -- still a string", "SELECT 'unterminated -- still a string"),
+    ],
+)
+def test_comments_and_strings_are_told_apart_in_one_pass(sql, kept):
+    assert strip_comments(sql) == kept
+
+
+def test_a_read_with_an_apostrophe_in_its_comment_is_sent(clickhouse_server):
+    assert ch(clickhouse_server.url).query("-- the table's rows\nSELECT 1 AS one").scalar() == 1
+    with pytest.raises(ConnectorError, match="not a read"):
+        ch(clickhouse_server.url).query("-- it's only a comment\nDROP TABLE posthog.events")

@@ -156,19 +156,14 @@ def network_error(exc: BaseException, where: str, timeout: float | None = None) 
     return ConnectorError(f"cannot talk to {where}: {first_line(text) or type(exc).__name__}", ErrorKind.ERROR)
 
 
-_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
-_QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'")
+# One pass, left to right, so whichever starts first wins: a quote inside a comment ("the znode's name") is
+# not a string, and "--" inside a string is not a comment.
+_TOKENS = re.compile(r"(?P<comment>--[^\n]*|/\*.*?(?:\*/|$))|(?P<literal>'(?:[^'\\]|\\.|'')*'?)", re.S)
 
 
 def strip_comments(sql: str) -> str:
     """SQL without its comments (string literals kept), for deciding what kind of statement it is."""
-    out, pos = [], 0
-    for literal in _QUOTED.finditer(sql):  # comments inside string literals are not comments
-        out.append(_COMMENTS.sub(" ", sql[pos : literal.start()]))
-        out.append(literal.group(0))
-        pos = literal.end()
-    out.append(_COMMENTS.sub(" ", sql[pos:]))
-    return "".join(out).strip()
+    return _TOKENS.sub(lambda m: " " if m.group("comment") else m.group("literal"), sql).strip()
 
 
 def first_line(text: str, limit: int = 300) -> str:
