@@ -254,3 +254,26 @@ def test_the_browser_check_can_fail(tmp_path):
         '</head><body><img src="http://example.invalid/x.png"></body></html>'
     )
     assert open_page(bad, tmp_path / "bad.png").console
+
+
+def _report(results: list[CheckResult]) -> Report:
+    report = Report({"name": "posthog-doctor", "version": "x"}, "2026-12-01T00:00:00Z", {}, results)
+    report.diagnosis = diagnose(results)
+    return report
+
+
+def test_diff_says_whether_the_break_closed_or_moved():
+    from posthog_doctor.diff import compare
+    from posthog_doctor.render import render_diff
+
+    healthy = [result("plugin_server.health", OK), result("clickhouse.ingestion", OK, "events are arriving")]
+    kafka_down = [result("kafka.connection", FAIL, "cannot reach Kafka"), *healthy]
+    before = _report(PLUGIN_SERVER_DOWN)
+    assert compare(before, _report(healthy)).pipeline.said == "the break at Ingestion workers (plugin server) is closed"
+    moved = compare(before, _report(kafka_down))
+    assert (
+        moved.pipeline.said
+        == "the break moved from Ingestion workers (plugin server) to Kafka: events_plugin_ingestion"
+    )
+    assert "**Pipeline: the break moved from" in render_diff(moved, "md")
+    assert render_diff(moved, "json").count('"said": "the break moved from') == 1
