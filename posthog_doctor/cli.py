@@ -225,6 +225,7 @@ def _prepare(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .bundle import BUNDLE_FORMATS, write_bundle
+    from .diagnosis import diagnose_safely
     from .output import redact, render_all, report_stem, write_reports
     from .progress import TerminalProgress
     from .render import render
@@ -236,6 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         report = run_plan(plan, settings, options, problems=registry.problems, progress=progress.callbacks())
     finally:
         progress.close()
+    report.diagnosis = diagnose_safely(report.checks)
     report = redact(report, settings.secrets, settings.redact)
     needed = list(
         dict.fromkeys(

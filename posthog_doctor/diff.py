@@ -32,9 +32,32 @@ class MetricMove:
 
 
 @dataclass
+class BreakMove:
+    """Where the diagnosis put the break before and after, in words."""
+
+    old: str  # the stage's title, "" when nothing was broken (or the report had no diagnosis)
+    new: str
+    headline_old: str
+    headline_new: str
+
+    @property
+    def said(self) -> str:
+        if self.old and not self.new:
+            return f"the break at {self.old} is closed"
+        if not self.old and self.new:
+            return f"a new break at {self.new}"
+        if self.old and self.new and self.old != self.new:
+            return f"the break moved from {self.old} to {self.new}"
+        if self.old:
+            return f"still broken at {self.old}"
+        return "no break before or after"
+
+
+@dataclass
 class Diff:
     old: Report
     new: Report
+    pipeline: BreakMove | None = None
     fixed: list[Change] = field(default_factory=list)
     new_problems: list[Change] = field(default_factory=list)
     still_failing: list[Change] = field(default_factory=list)
@@ -59,13 +82,14 @@ class Diff:
             "still_failing": [vars(c) for c in self.still_failing],
             "other_changes": [vars(c) for c in self.other_changes],
             "metrics": [{**vars(m), "change": m.change} for m in self.metrics],
+            "pipeline": {**vars(self.pipeline), "said": self.pipeline.said} if self.pipeline else None,
         }
 
 
 def compare(old: Report, new: Report) -> Diff:
     if old.schema_version.split(".")[0] != new.schema_version.split(".")[0]:
         raise ReportFormatError(f"cannot compare reports of schema {old.schema_version} and {new.schema_version}")
-    diff = Diff(old, new)
+    diff = Diff(old, new, _break_move(old, new))
     before = {c.id: c for c in old.checks}
     after = {c.id: c for c in new.checks}
     for check_id in list(dict.fromkeys(list(before) + list(after))):
@@ -93,3 +117,20 @@ def compare(old: Report, new: Report) -> Diff:
             for name in sorted(set(was.metrics) & set(now.metrics)):
                 diff.metrics.append(MetricMove(check_id, name, was.metrics[name], now.metrics[name]))
     return diff
+
+
+def _break_move(old: Report, new: Report) -> BreakMove | None:
+    if old.diagnosis is None and new.diagnosis is None:
+        return None
+
+    def broken(report: Report) -> str:
+        dx = report.diagnosis
+        stage = dx.stage(dx.break_stage) if dx and dx.break_stage else None
+        return stage.title if stage else ""
+
+    return BreakMove(
+        broken(old),
+        broken(new),
+        old.diagnosis.headline if old.diagnosis else "",
+        new.diagnosis.headline if new.diagnosis else "",
+    )

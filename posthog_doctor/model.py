@@ -8,6 +8,8 @@ Changelog
 - 1.0.0: first version.
 - 1.1.0: `checks[].findings`: the findings a check's verdict was made of (status, text, a stable key, and
   the indexes of the check's advice that answer each).
+- 1.2.0: `diagnosis`: the walk along the event's path (each stage's state, the first broken one), the
+  ranked root causes with their evidence chains and the checks each explains, reconciled false alarms.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import enum
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 
 class Status(enum.StrEnum):
@@ -148,6 +150,99 @@ class CheckResult:
     findings: list[FindingRecord] = field(default_factory=list)  # what the verdict was made of, when the check said
 
 
+# --- diagnosis ------------------------------------------------------------------------------------
+# Written after the checks, from their results alone (no I/O): where along the event's path ingestion
+# breaks, and which finding explains which.
+
+STAGE_STATES = ("ok", "degraded", "broken", "unknown", "unchecked")
+
+
+@dataclass
+class StageView:
+    """One stage of the event's path (or a dead-letter branch, or a side service) as the checks saw it."""
+
+    id: str
+    title: str
+    kind: str  # "path": on the event's way; "dead_letter": where failed events go; "service": a side service
+    state: str  # one of STAGE_STATES
+    checks: list[str] = field(default_factory=list)  # the checks that spoke for it
+    said: str = ""  # the strongest signal, one line
+    settle: str = ""  # when unknown: what access would settle it
+
+
+@dataclass
+class CauseView:
+    """A likely root cause (or a lag, a reconciled false alarm, an unreconciled conflict) with its evidence."""
+
+    id: str
+    kind: str  # "cause", "lag", "false_alarm" or "conflict"
+    title: str
+    stage: str = ""
+    chain: list[str] = field(default_factory=list)  # the evidence, from the root to its consequences
+    explains: list[str] = field(default_factory=list)  # checks whose red results this accounts for
+    confirm: str = ""  # what would confirm it
+    next_step: str = ""
+    commands: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    reason: str = ""  # why the link holds (from the rules file)
+    source: str = ""  # where that knowledge comes from
+
+
+@dataclass
+class Diagnosis:
+    headline: str  # one line: where ingestion breaks, that it lags, that it flows, or what could not be seen
+    break_stage: str = ""  # the first broken stage on the path ("" when none is broken)
+    stages: list[StageView] = field(default_factory=list)
+    causes: list[CauseView] = field(default_factory=list)  # ranked root causes, at most three
+    notes: list[CauseView] = field(default_factory=list)  # reconciled false alarms, unreconciled conflicts
+    unexplained: list[str] = field(default_factory=list)  # red checks no cause accounts for
+    lag_minutes: float | None = None  # how late events arrive, when they still arrive
+
+    @property
+    def saw_anything(self) -> bool:
+        """Whether any check spoke for a stage (checks of other tools, or none, leave the walk empty)."""
+        return bool(self.causes or self.notes or any(s.state != "unchecked" for s in self.stages))
+
+    @property
+    def losing_events(self) -> bool:
+        """Whether the break lies on the event's path: events are not ingested, or are dead-lettered."""
+        kinds = {s.id: s.kind for s in self.stages}
+        return bool(self.break_stage) and kinds.get(self.break_stage) in ("path", "dead_letter")
+
+    def stage(self, stage_id: str) -> StageView | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "headline": self.headline,
+            "break_stage": self.break_stage,
+            "lag_minutes": self.lag_minutes,
+            "stages": [vars(s).copy() for s in self.stages],
+            "causes": [vars(c).copy() for c in self.causes],
+            "notes": [vars(c).copy() for c in self.notes],
+            "unexplained": list(self.unexplained),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Diagnosis:
+        def cause(d: dict[str, Any]) -> CauseView:
+            return CauseView(**{f.name: d[f.name] for f in fields(CauseView) if f.name in d})
+
+        lag = data.get("lag_minutes")
+        return cls(
+            headline=str(data["headline"]),
+            break_stage=str(data.get("break_stage", "")),
+            stages=[
+                StageView(**{f.name: s[f.name] for f in fields(StageView) if f.name in s})
+                for s in data.get("stages", [])
+            ],
+            causes=[cause(c) for c in data.get("causes", [])],
+            notes=[cause(c) for c in data.get("notes", [])],
+            unexplained=[str(c) for c in data.get("unexplained", [])],
+            lag_minutes=float(lag) if isinstance(lag, (int, float)) else None,
+        )
+
+
 @dataclass
 class Report:
     tool: dict[str, str]
@@ -157,6 +252,7 @@ class Report:
     run: dict[str, Any] = field(default_factory=dict)
     redaction: dict[str, Any] = field(default_factory=dict)
     schema_version: str = SCHEMA_VERSION
+    diagnosis: Diagnosis | None = None
 
     @property
     def overall(self) -> Status:
@@ -171,15 +267,30 @@ class Report:
 
     @property
     def suggested_categories(self) -> list[str]:
-        """Ticket categories of the checks that found something, most severe first."""
+        """Ticket categories: the top cause's checks first, then those of the checks that found something,
+        most severe first."""
+        by_id = {c.id: c for c in self.checks}
+        first = [
+            by_id[i].category
+            for c in (self.diagnosis.causes[:1] if self.diagnosis else [])
+            for i in c.explains
+            if i in by_id and by_id[i].category
+        ]
         found = [c for c in self.checks if c.status in (Status.FAIL, Status.WARN) and c.category]
         found.sort(key=lambda c: -c.status.rank)
-        return list(dict.fromkeys(c.category for c in found))
+        return list(dict.fromkeys(first + [c.category for c in found]))
 
     @property
     def priority_hint(self) -> dict[str, str]:
-        """How soon a support engineer should look: a hint from the results, not a verdict."""
+        """How soon a support engineer should look: a hint from the diagnosis and the results, not a verdict."""
         failing = [c for c in self.checks if c.status is Status.FAIL]
+        if self.diagnosis is not None and self.diagnosis.losing_events:
+            stage = self.diagnosis.stage(self.diagnosis.break_stage)
+            return {
+                "level": "urgent",
+                "reason": f"events are not ingested: the pipeline breaks at "
+                f"{stage.title if stage else self.diagnosis.break_stage}",
+            }
         losing = [c.id for c in failing if URGENT_TAG in c.tags]
         if losing:
             return {"level": "urgent", "reason": f"events are being lost or not ingested ({', '.join(losing)})"}
@@ -217,6 +328,7 @@ class Report:
             "priority_hint": self.priority_hint,
             "run": self.run,
             "redaction": self.redaction,
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
             "checks": [_result_to_dict(c) for c in self.checks],
         }
 
@@ -242,6 +354,7 @@ class Report:
                 run=dict(data.get("run") or {}),
                 redaction=dict(data.get("redaction") or {}),
                 checks=[_result_from_dict(c) for c in data["checks"]],
+                diagnosis=Diagnosis.from_dict(data["diagnosis"]) if data.get("diagnosis") else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ReportFormatError(f"malformed report: {_describe(exc)}") from None

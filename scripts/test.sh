@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh Debian machine: install the real servers the tests start
-# (ClickHouse, Postgres, Redis, ZooKeeper from Debian's packages) when missing, make a virtual environment with
-# the project and its test extras, check lint, format and types, then run pytest. Extra arguments go
-# to pytest.
+# (ClickHouse, Postgres, Redis, ZooKeeper from Debian's packages) and Chromium (the HTML report is checked
+# in a real browser) when missing, make a virtual environment with the project and its test extras,
+# check lint, format and types, then run pytest. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # certificates for the TLS fault tests
 [ -f /usr/share/java/zookeeper.jar ] || missing+=(zookeeper)  # a real ZooKeeper (run from its jar, with Java)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)  # the HTML report, checked in a real browser
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"

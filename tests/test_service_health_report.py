@@ -1,5 +1,5 @@
-"""The issue's "done when": a whole run against a sick plugin server puts it, with the advice, at the top of
-report.md."""
+"""A whole run against a sick plugin server puts it, with the advice, at the top of report.md: as the cause the
+diagnosis names, with the plugin server's own findings listed under it."""
 
 from __future__ import annotations
 
@@ -24,12 +24,23 @@ def test_unhealthy_plugin_server_and_stale_heartbeat_lead_the_report(doctor, red
     assert result.code == 2
 
     head = result.text("md").splitlines()[:10]
-    health = next(line for line in head if "`plugin_server.health`" in line)
-    heartbeat = next(line for line in head if "`plugin_server.heartbeat`" in line)
-    assert "reports itself unhealthy (HTTP 503): failing analytics-ingestion" in health
-    assert "heartbeat is stale: last written 4" in heartbeat
-    for line in (health, heartbeat):
-        assert line.startswith("- ❌") and "<br>→ Restart the plugin server; it is safe" in line
+    assert (
+        head[2] == "**Ingestion breaks at Ingestion workers (plugin server): The plugin server runs but does not "
+        "consume events.**"
+    )
+    assert head[3].startswith(
+        "Root cause: the plugin server reports its consumer unhealthy → its /\\_health fails → "
+        "its Redis heartbeat is stale"
+    )
+    assert head[4].startswith("Next step: Restart the plugin server (safe")
+    cause = next(
+        line for line in head if line.startswith("- ❌ **The plugin server runs but does not consume events**")
+    )
+    assert "`plugin_server.health`" in cause and "`plugin_server.heartbeat`" in cause  # consequences under their cause
+    health, heartbeat = result.check("plugin_server.health"), result.check("plugin_server.heartbeat")
+    assert "reports itself unhealthy (HTTP 503): failing analytics-ingestion" in health["summary"]
+    assert "heartbeat is stale: last written 4" in heartbeat["summary"]
+    assert health["advice"][0]["text"].startswith("Restart the plugin server; it is safe")
 
     assert result.check("celery.workers")["status"] == "ok"  # only what is broken shows up
     terminal = result.stdout

@@ -148,6 +148,7 @@ def _environment():
 
     import jinja2
 
+    from .pipeline import pipeline_svg
     from .svg import bar_chart
 
     env = jinja2.Environment(
@@ -167,6 +168,7 @@ def _environment():
         human_ms=human_ms,
         cell=cell,
         bar_chart=bar_chart,
+        pipeline_svg=pipeline_svg,
     )
     env.globals.update(STATUS_LABEL=STATUS_LABEL, STATUS_ICON=STATUS_ICON, counts_line=counts_line)
     return env
