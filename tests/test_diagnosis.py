@@ -242,7 +242,7 @@ def test_the_html_pipeline_renders_in_a_real_browser_with_the_break_visible(sick
     page = open_page(sick_plugin_server_run.output / "report.html", tmp_path / "report.png")
     assert page.console == [], page.console  # no script error, no blocked load, no CSP violation
     assert 'class="stage broken break" data-stage="ingestion_workers"' in page.dom
-    assert 'data-stage="capture" data-state="unchecked"' in page.dom
+    assert 'data-stage="capture" data-state="unknown"' in page.dom  # switched off: not seen, not healthy
     assert page.screenshot.stat().st_size > 10_000
 
 
