@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import logging
 import os
 import socket
@@ -147,10 +148,12 @@ class KafkaTarget:
         query = []
         for key, value in self.params():
             if redact and key == "ssl_key_b64":
-                value = "***"
+                shown = "***"
             elif redact and key.endswith("_b64"):
-                value = f"({len(value)} chars)"
-            query.append(f"{key}={quote(value, safe='') if not value.startswith('(') else value}")
+                shown = f"({len(value)} chars)"  # a certificate is not secret, only long
+            else:
+                shown = quote(value, safe="/")
+            query.append(f"{key}={shown}")
         return f"kafka://{auth}{self.bootstrap}" + ("?" + "&".join(query) if query else "")
 
     def __str__(self) -> str:  # never show a password by accident
@@ -741,15 +744,16 @@ class Kafka:
         if self.deadline.expired():
             raise ConnectorError(f"no time left to {what} at {self.where}", "timeout")
         try:
-            return self._bounded(what, lambda: fn(*args), limit + 0.5, cleanup=cleanup or self._abandon)
+            return self._bounded(what, lambda: fn(*args), limit + 0.5, cleanup=cleanup)
         except ConnectorError:
             raise
         except Exception as exc:  # noqa: BLE001 - translated below
             raise self._translate(exc, what, limit) from None
 
-    def _bounded(self, what: str, fn: Any, seconds: float, *, cleanup: Any) -> Any:
+    def _bounded(self, what: str, fn: Any, seconds: float, *, cleanup: Any = None) -> Any:
         """Run `fn` on a worker thread and wait at most `seconds`: the hard bound behind every call.
-        A call still running then is abandoned and its client closed, which ends it."""
+        A call still running then is abandoned and its client closed (by default the admin client),
+        which ends it."""
         box: dict[str, Any] = {}
 
         def work() -> None:
@@ -762,9 +766,10 @@ class Kafka:
         worker.start()
         worker.join(max(0.05, seconds))
         if worker.is_alive():
+            if cleanup is None:
+                victim, self._admin = self._admin, None
+                cleanup = victim.close if victim is not None else (lambda: None)
             threading.Thread(target=cleanup, daemon=True, name=f"{CLIENT_ID}-close-{self._token}").start()
-            if cleanup == self._abandon:
-                self._admin = None
             raise ConnectorError(f"no answer from {self.where} within {seconds:.1f} s ({what})", "timeout")
         if "error" in box:
             raise box["error"]
@@ -1245,15 +1250,14 @@ class _Garbage(Exception):
     """The other side answered, but not in Kafka's framing (an SSH banner, an HTTP error page...)."""
 
 
-_correlation = 0
+_CORRELATION_IDS = itertools.count(1)  # next() on a count is atomic: preflights run in parallel checks
 
 
 def _roundtrip(sock: socket.socket, api_key: int, version: int, body: bytes, stop_at: float) -> bytes:
     """Send one request (header v1) and read its whole answer; returns the answer after the correlation id."""
-    global _correlation
-    _correlation = (_correlation + 1) % 2**31
+    correlation = next(_CORRELATION_IDS) % 2**31
     client = CLIENT_ID.encode()
-    header = struct.pack(">hhih", api_key, version, _correlation, len(client)) + client
+    header = struct.pack(">hhih", api_key, version, correlation, len(client)) + client
     payload = header + body
     sock.settimeout(max(0.05, stop_at - time.monotonic()))
     sock.sendall(struct.pack(">i", len(payload)) + payload)
@@ -1261,7 +1265,7 @@ def _roundtrip(sock: socket.socket, api_key: int, version: int, body: bytes, sto
     if not 4 <= size <= 10_000_000:
         raise _Garbage()
     answer = _read(sock, size, stop_at)
-    if struct.unpack(">i", answer[:4])[0] != _correlation:
+    if struct.unpack(">i", answer[:4])[0] != correlation:
         raise _Garbage()
     return answer[4:]
 
