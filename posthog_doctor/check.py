@@ -31,6 +31,7 @@ from .connectors.base import ConnectorError, ErrorKind, MissingObject, ProbeResu
 from .connectors.clickhouse import ClickHouse
 from .connectors.host import HostFacts
 from .connectors.http import Http, HttpResponse
+from .connectors.kafka import Kafka, KafkaMessage, KafkaOffset
 from .connectors.postgres import Postgres, explained
 from .connectors.redis import Redis
 from .connectors.results import Query, QueryResult
@@ -74,6 +75,9 @@ __all__ = [
     "Redis",
     "Http",
     "HttpResponse",
+    "Kafka",
+    "KafkaMessage",
+    "KafkaOffset",
     "HostFacts",
     "QueryResult",
     "ProbeResult",

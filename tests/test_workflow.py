@@ -260,9 +260,15 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
     ]
     env = env_file(web_env, pattern)
     assert "PATH" not in env and "SECRET_KEY" not in env and "SITE_URL" not in env
+    assert env["KAFKA_HOSTS"] == "kafka:9092"  # kept, and read (there is no broker named kafka here: off below)
     # The image's defaults: the entrypoint is `posthog-doctor run` and reports go to /report.
     out = tmp_path / "report"
-    env.update(POSTHOG_DOCTOR_OUTPUT=str(out), POSTHOG_DOCTOR_POSTHOG_URL="off", POSTHOG_DOCTOR_PLUGIN_SERVER_URL="off")
+    env.update(
+        POSTHOG_DOCTOR_OUTPUT=str(out),
+        POSTHOG_DOCTOR_POSTHOG_URL="off",
+        POSTHOG_DOCTOR_PLUGIN_SERVER_URL="off",
+        POSTHOG_DOCTOR_KAFKA_URL="off",
+    )
     done = run_process("run", "--only", "connection", env=env, cwd=tmp_path)
     report = json.loads((out / "report.json").read_text())
     statuses = {c["id"]: c["status"] for c in report["checks"]}
@@ -272,6 +278,7 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
         "redis.connection": "ok",
         "posthog.connection": "skipped",
         "plugin_server.connection": "skipped",
+        "kafka.connection": "skipped",
     }, done.stderr
     assert report["target"]["component_sources"]["postgres"] == "env:DATABASE_URL"
 
@@ -297,6 +304,7 @@ def test_helm_env_listing_command_keeps_what_the_doctor_reads():
         "USING_PGBOUNCER=true",
         "POSTHOG_REDIS_HOST=posthog-posthog-redis-master",
         "POSTHOG_REDIS_PORT=6379",
+        "KAFKA_HOSTS=posthog-posthog-kafka:9092",
     ]
     env = env_file(listing, pattern)
     for extra in re.findall(r"--env=(POSTHOG_DOCTOR_\w+=\S+)", block):
@@ -311,6 +319,7 @@ def test_helm_env_listing_command_keeps_what_the_doctor_reads():
     assert s.endpoints["postgres"].password == "from-the-secret-123"
     assert s.endpoints["redis"].url() == "redis://posthog-posthog-redis-master:6379"
     assert s.endpoints["posthog_api"].url() == "http://posthog-web:8000" and s.endpoints["plugin_server"] is None
+    assert s.endpoints["kafka"].url() == "kafka://posthog-posthog-kafka:9092"
     assert "-- run --quiet --print md" in block  # the report arrives on stdout, nothing else does
 
 
