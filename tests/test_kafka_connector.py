@@ -621,3 +621,24 @@ def test_probe(seeded, capfd):
     assert caught.value.kind == "refused"
     assert capfd.readouterr() == ("", "")
     assert no_doctor_threads()
+
+
+# --- the engine's settings --------------------------------------------------------------------------------
+
+
+def test_settings_find_kafka_like_every_other_component():
+    from posthog_doctor.config import ConfigError, load_settings
+
+    default = load_settings({}, {}).endpoints["kafka"]
+    assert (default.url(), default.source, default.fallback_hosts) == ("kafka://kafka:9092", "default", ("localhost",))
+    env = {"KAFKA_HOSTS": "kafka://k1:9092,k2:9093", "KAFKA_PREFIX": "p_"}
+    from_env = load_settings({}, env).endpoints["kafka"]
+    assert (from_env.url(), from_env.source) == ("kafka://k1:9092,k2:9093?prefix=p_", "env:KAFKA_HOSTS/KAFKA_PREFIX")
+    flagged = load_settings({"kafka_url": f"kafka://u:{SASL_PASSWORD}@k3:9092"}, env).endpoints["kafka"]
+    assert flagged.url() == "kafka://u:***@k3:9092?security_protocol=SASL_PLAINTEXT&sasl_mechanism=PLAIN"
+    assert SASL_PASSWORD in load_settings({"kafka_url": f"kafka://u:{SASL_PASSWORD}@k3:9092"}, {}).secrets
+    assert load_settings({}, {"POSTHOG_DOCTOR_KAFKA_URL": "off", **env}).endpoints["kafka"] is None
+    with pytest.raises(ConfigError, match="PostHog's environment: bad Kafka host 'k:port'"):
+        load_settings({}, {"KAFKA_HOSTS": "k:port"})
+    # A bad PostHog variable does not matter once the doctor is told where Kafka is.
+    assert load_settings({"kafka_url": "kafka://k4"}, {"KAFKA_HOSTS": "k:port"}).endpoints["kafka"].host == "k4"
