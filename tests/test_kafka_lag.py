@@ -267,3 +267,26 @@ def test_the_lag_benchmark_answers_in_under_a_second(capsys):
     assert "ListOffsets requests: 2 (2 specs x 1 partition leader; unbatched it would be 384)" in out
     check_requests = int(re.search(r"ListOffsets requests: (\d+) \(earliest, latest, 8 ages", out).group(1))
     assert check_requests <= 2 + 8 + 2 * 6  # never per partition: 192 partitions would need hundreds
+
+
+def test_the_verdict_between_lag_and_stall():
+    """The arithmetic behind the verdicts the broker scenarios above reach, for the cases they do not stage:
+    a consumer falling further behind, and one between two commits (no commit, but not long enough to stall)."""
+    from posthog_doctor.checks.kafka._lag import GroupLag, PartitionLag, Thresholds, verdict
+    from posthog_doctor.checks.kafka._offsets import Group
+
+    t = Thresholds(warn_behind=300, fail_behind=3600, stall_behind=60)
+    group = Group("events-ingestion-consumer", None, "Stable", 2, {})
+
+    def lag(behind: float, progress: int, arrived: int, after: int) -> GroupLag:
+        part = PartitionLag("events_plugin_ingestion", 0, 100, 0, 1100, (behind - 10, behind + 10))
+        return GroupLag(group, [part], interval=5.0, progress=progress, arrived=arrived, lag_after=after)
+
+    status, said = verdict(lag(900, progress=50, arrived=100, after=1050), t)
+    assert status == "warn" and said.endswith("; falling further behind (reading 10.0/s, 20.0/s arriving)")
+    status, said = verdict(lag(7200, progress=200, arrived=100, after=900), t)
+    assert status == "fail" and "catching up: at the current rate in about 45 s" in said
+    status, said = verdict(lag(20, progress=0, arrived=30, after=1030), t)  # ClickHouse flushes every few seconds
+    assert status == "ok" and said.endswith("no offset committed in 5 s while 30 new messages arrived")
+    status, said = verdict(lag(120, progress=0, arrived=30, after=1030), t)
+    assert status == "fail" and said.startswith("stalled: no offset committed in 5 s while 30 new messages arrived")

@@ -200,7 +200,8 @@ def _pace(g: GroupLag) -> str:
     if not g.sampled:
         return ""
     if not g.moving:
-        return f"; no offset committed in {g.interval:.0f} s (no new messages either)"
+        arrivals = f"while {g.arrived:,} new messages arrived" if g.arrived else "(no new messages either)"
+        return f"; no offset committed in {g.interval:.0f} s {arrivals}"
     eta = g.catch_up_seconds
     rates = f"reading {g.consume_rate:,.1f}/s, {g.produce_rate:,.1f}/s arriving"
     if eta is None:

@@ -116,7 +116,7 @@ class ConsumerLag(Check):
         brackets = refine(kafka, snap, {k: b for k, b in targets.items() if b is not None})
         lags = group_lags(snap, brackets)
         note = self._second_reading(kafka, snap, lags, float(o["sample_seconds"]))
-        findings, advice = self._judge(snap, lags, thresholds)
+        findings = self._judge(snap, lags, thresholds)
         evidence: list[Evidence] = [self._overview(snap, lags, note), self._groups_table(lags, thresholds)]
         evidence += self._charts(lags)
         rows = self._partition_table(lags)
@@ -129,7 +129,7 @@ class ConsumerLag(Check):
                 metrics[f"lag_seconds.{g.id}"] = round(g.behind_seconds)
         metrics["groups_behind"] = sum(1 for f in findings if f.bad)
         healthy = self._healthy(lags)
-        return conclude(findings, healthy, evidence=evidence, advice=advice, metrics=metrics)
+        return conclude(findings, healthy, evidence=evidence, metrics=metrics)
 
     # -- reading --
 
@@ -153,7 +153,7 @@ class ConsumerLag(Check):
 
     # -- judging --
 
-    def _judge(self, snap: Snapshot, lags: list[GroupLag], t: Thresholds) -> tuple[list[Finding], list[Advice]]:
+    def _judge(self, snap: Snapshot, lags: list[GroupLag], t: Thresholds) -> list[Finding]:
         findings: list[Finding] = []
         for topic in self._unconsumed(snap, lags):
             waiting = sum(p.messages for p in snap.topic_partitions(topic))
@@ -178,7 +178,7 @@ class ConsumerLag(Check):
             else:
                 build = Finding.fail if status == "fail" else Finding.warn
                 findings.append(build(text, _advice_for(g), key=f"group:{g.id}"))
-        return findings, []
+        return findings
 
     @staticmethod
     def _unconsumed(snap: Snapshot, lags: list[GroupLag]) -> list[str]:
