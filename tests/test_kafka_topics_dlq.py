@@ -289,3 +289,47 @@ def test_wrong_credentials_fail_plainly_and_the_password_never_shows(doctor, aut
     assert connection["advice"][0]["text"].startswith("Use the SASL user, password and mechanism PostHog itself uses")
     assert SASL_PASSWORD not in every_output(result) and SASL_PASSWORD not in result.stdout + result.stderr
     assert "kafka://doctor:***@127.0.0.1" in result.report["target"]["components"]["kafka"]
+
+
+def test_retention_against_the_lag_and_a_filling_disk(kafka_server):
+    """tansu reports no topic configs and has no DescribeLogDirs, so these verdicts are proven on offsets read
+    from the broker, with the retention.ms and log-dir figures Apache Kafka would report beside them."""
+    from posthog_doctor.checks.kafka._offsets import read_snapshot
+    from posthog_doctor.checks.kafka.topics import KafkaTopics, oldest_unread
+    from posthog_doctor.connectors.base import Deadline
+    from posthog_doctor.connectors.kafka import Kafka, KafkaLogDir
+
+    dep = Deployment(kafka_server, "retention_")
+    dep.topic("events_plugin_ingestion", 1, 4)
+    dep.commit("events-ingestion-consumer", {("events_plugin_ingestion", 0): 1})
+    dep.close()
+    time.sleep(2.1)
+    kafka = Kafka(dep.url, Deadline(10))
+    try:
+        snap = read_snapshot(kafka)
+        behind = oldest_unread(kafka, snap)
+    finally:
+        kafka.close()
+    ingest = dep.t("events_plugin_ingestion")
+    group, seconds = behind[ingest]
+    assert group == "events-ingestion-consumer" and 1.5 <= seconds <= 2.5  # written 2.1 s ago, bracketed to ~1 s
+    found = KafkaTopics._retention(snap, {ingest: {"retention.ms": "100000"}}, 86400, 50.0, behind)
+    assert [f.key for f in found] == ["short_retention:events_plugin_ingestion"]  # a few seconds behind: no risk
+    found = KafkaTopics._retention(snap, {ingest: {"retention.ms": "3000"}}, 1, 50.0, behind)
+    assert [f.key for f in found] == ["retention_risk:events_plugin_ingestion"]
+    assert found[0].text.startswith("events-ingestion-consumer is at least 1 s behind on retention_events_plugin") or (
+        found[0].text.startswith("events-ingestion-consumer is at least 2 s behind on retention_events_plugin")
+    )
+    assert "of its retention (3 s): unread events will soon be deleted" in found[0].text
+    assert KafkaTopics._retention(snap, {ingest: {"retention.ms": "-1"}}, 86400, 50.0, behind) == []  # unlimited
+
+    disks = [
+        KafkaLogDir(1, "/bitnami/kafka/data", None, 100 * 2**30, 3 * 2**30),
+        KafkaLogDir(2, "/data", None, 100 * 2**30, 10 * 2**30),
+        KafkaLogDir(3, "/old", None),
+    ]
+    verdicts = KafkaTopics._disks(disks, 15.0, 5.0)
+    assert [(f.status.value, f.text) for f in verdicts] == [
+        ("fail", "broker 1's log directory /bitnami/kafka/data has 3.0 GiB free of 100.0 GiB (3.0%)"),
+        ("warn", "broker 2's log directory /data has 10.0 GiB free of 100.0 GiB (10.0%)"),
+    ]

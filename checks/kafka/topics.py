@@ -29,7 +29,7 @@ from posthog_doctor.check import (
 )
 
 from ..common import docs
-from ._offsets import Partition, Snapshot, estimate, ladder_bracket, say_ago, snapshot
+from ._offsets import Partition, Snapshot, estimate, ladder_bracket, refine, say_ago, snapshot
 
 REQUESTS = (
     Query("kafka", "topics", "Metadata for every topic (auto-creation off): partitions, leaders, in-sync replicas"),
@@ -115,7 +115,8 @@ class KafkaTopics(Check):
         findings: list[Finding] = []
         findings += self._missing(snap)
         findings += self._leaders(snap)
-        findings += self._retention(snap, configs, min_retention, float(o["retention_risk_pct"]))
+        behind = oldest_unread(kafka, snap) if any(configs.values()) else {}
+        findings += self._retention(snap, configs, min_retention, float(o["retention_risk_pct"]), behind)
         if dirs is not None:
             findings += self._disks(dirs.dirs, float(o["disk_warn_pct"]), float(o["disk_fail_pct"]))
         notes = [n for n in (config_note, dirs_note) if n]
@@ -187,11 +188,17 @@ class KafkaTopics(Check):
         return out
 
     @staticmethod
-    def _retention(snap: Snapshot, configs: dict[str, dict[str, str]], floor: int, risk_pct: float) -> list[Finding]:
+    def _retention(
+        snap: Snapshot,
+        configs: dict[str, dict[str, str]],
+        floor: int,
+        risk_pct: float,
+        behind: dict[str, tuple[str, float]],
+    ) -> list[Finding]:
         out = []
         for t in snap.catalogue.topics:
             retention = _retention_seconds(configs.get(t.name, {}))
-            if retention is None:
+            if not retention:  # not reported, or unlimited (retention.ms = -1)
                 continue
             if t.required and retention < floor:
                 out.append(
@@ -202,12 +209,13 @@ class KafkaTopics(Check):
                         key=f"short_retention:{snap.catalogue.unprefixed(t.name)}",
                     )
                 )
-            oldest_unread = _oldest_unread(snap, t.name)
-            if oldest_unread is not None and oldest_unread[1] >= retention * risk_pct / 100:
-                group, seconds = oldest_unread
+            worst = behind.get(t.name)
+            if worst is not None and worst[1] >= retention * risk_pct / 100:
+                group, seconds = worst
                 out.append(
                     Finding.warn(
-                        f"{group} is {units.duration(seconds)} behind on {t.name}, {100 * seconds / retention:.0f}% "
+                        f"{group} is at least {units.duration(seconds)} behind on {t.name}, "
+                        f"{100 * seconds / retention:.0f}% "
                         f"of its retention ({units.duration(retention)}): unread events will soon be deleted",
                         RETENTION_ADVICE,
                         key=f"retention_risk:{snap.catalogue.unprefixed(t.name)}",
@@ -311,17 +319,21 @@ def _retention_seconds(conf: dict[str, str]) -> int | None:
     return 0 if value < 0 else value // 1000
 
 
-def _oldest_unread(snap: Snapshot, topic: str) -> tuple[str, float] | None:
-    """The group furthest behind on `topic` and how long ago its oldest unread message was written."""
-    worst: tuple[str, float] | None = None
+def oldest_unread(kafka: Kafka, snap: Snapshot) -> dict[str, tuple[str, float]]:
+    """Per topic, the group furthest behind and how long ago at least its oldest unread message was written
+    (the lower end of its bracket, narrowed by bisection: a retention warning must not rest on a guess)."""
+    targets: dict[tuple[str, int, int], list[str]] = {}
     for group in snap.groups.values():
         for (t, p), committed in group.committed.items():
-            if t != topic:
-                continue
             part = snap.partitions[(t, p)]
-            seconds = estimate(ladder_bracket(part, max(committed, part.earliest)))
-            if seconds and (worst is None or seconds > worst[1]):
-                worst = (group.id, seconds)
+            if committed < part.end:
+                targets.setdefault((t, p, max(committed, part.earliest)), []).append(group.id)
+    brackets = {k: ladder_bracket(snap.partitions[(k[0], k[1])], k[2]) for k in targets}
+    found = refine(kafka, snap, {k: b for k, b in brackets.items() if b is not None})
+    worst: dict[str, tuple[str, float]] = {}
+    for key, (low, _) in found.items():
+        if low > worst.get(key[0], ("", -1.0))[1]:
+            worst[key[0]] = (targets[key][0], low)
     return worst
 
 
