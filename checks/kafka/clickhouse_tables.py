@@ -76,7 +76,7 @@ class ClickHouseKafkaTables(Check):
     title = "Kafka -> ClickHouse: the Kafka tables' topics and groups"
     needs = ("clickhouse",)
     uses = ("kafka",)
-    tags = ("kafka", "clickhouse", "ingestion")
+    tags = ("kafka", "ingestion")  # not "clickhouse": `--only clickhouse` runs the ClickHouse-only checks
     category = "Data integrity"
     timeout = 20.0
     queries = (TABLES, SYSTEM_TABLES, CONSUMERS, COLLECTIONS)
