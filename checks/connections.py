@@ -58,6 +58,17 @@ ADVICE = {
         "*": "Check that the web container or pod is running (hobby: 'docker compose ps web'; Helm: "
         "'kubectl get pods -n posthog'), or pass --posthog-url with the address PostHog answers on.",
     },
+    "kafka": {
+        "auth": "Use the SASL user, password and mechanism PostHog itself uses (KAFKA_SASL_USER, KAFKA_SASL_PASSWORD, "
+        "KAFKA_SASL_MECHANISM, KAFKA_SECURITY_PROTOCOL): kafka://USER:PASSWORD@HOST:9092?security_protocol=SASL_SSL"
+        "&sasl_mechanism=SCRAM-SHA-512.",
+        "tls": "Match the broker: security_protocol=SSL (or SASL_SSL) for a TLS listener, with ssl_cafile=PATH or "
+        "ssl_verify=false for a private CA; PLAINTEXT for a plain one.",
+        "protocol": "The port answered something other than Kafka: use the broker's client port (9092 by default).",
+        "*": "Check that Kafka is running (hobby service 'kafka'; Helm 'posthog-posthog-kafka') and reachable, or pass "
+        "--kafka-url kafka://HOST:9092 (several brokers: kafka://HOST1:9092,HOST2:9092; PostHog's KAFKA_HOSTS and "
+        "KAFKA_PREFIX are read too).",
+    },
     "plugin_server": {
         "*": "Check that the plugin server is running (hobby service 'plugins'; Helm deployment "
         "'posthog-plugins', or 'posthog-plugins-ingestion' when ingestion runs on its own); restarting it is safe. "
@@ -218,3 +229,27 @@ class PluginServerConnection(_HttpConnection):
         "Restart it (safe: hobby 'docker compose restart plugins'; Helm: scale "
         "posthog-plugins to 0 and back to 1) and check its logs."
     )
+
+
+class KafkaConnection(_Connection):
+    """Connects to Kafka (read-only: metadata only) and reads its brokers, controller and version."""
+
+    id = "kafka.connection"
+    title = "Kafka connection"
+    component = "kafka"
+    uses = ("kafka",)
+
+    def judge(self, probe: ProbeResult, evidence: list) -> Outcome | None:
+        if probe.details.get("controller_id") is None:
+            return warn(
+                f"{probe.summary}, but it reports no active controller",
+                evidence=evidence,
+                advice=[
+                    Advice(
+                        "Without a controller, partition leaders are not re-elected when a broker fails and topics "
+                        "cannot be changed. Check the brokers' logs (and ZooKeeper or the KRaft controllers).",
+                        links=[docs.KAFKA_RUNBOOK],
+                    )
+                ],
+            )
+        return None

@@ -31,6 +31,7 @@ from .connectors.base import Candidate, ConnectorError, ErrorKind, MissingObject
 from .connectors.clickhouse import ClickHouse
 from .connectors.host import HostFacts
 from .connectors.http import Http, HttpResponse
+from .connectors.kafka import Kafka, KafkaMessage, KafkaOffset
 from .connectors.postgres import Postgres, explained
 from .connectors.redis import Redis
 from .connectors.results import Query, QueryResult
@@ -77,6 +78,9 @@ __all__ = [
     "HttpResponse",
     "ZooKeeper",
     "FourLetterAnswer",
+    "Kafka",
+    "KafkaMessage",
+    "KafkaOffset",
     "HostFacts",
     "QueryResult",
     "ProbeResult",

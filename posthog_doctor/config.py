@@ -159,11 +159,17 @@ def _endpoint(
     name: str, flag_value: str | None, env: Mapping[str, str], file_layer: Mapping[str, Any]
 ) -> Endpoint | None:
     comp = COMPONENTS[name]
+    try:
+        from_posthog_env = posthog_env_url(name, env)
+    except EndpointError as exc:  # PostHog's own variables describe no usable address (e.g. a bad KAFKA_HOSTS)
+        if flag_value in (None, "") and not env.get(comp.env):
+            raise ConfigError(f"PostHog's environment: {exc}") from None
+        from_posthog_env = None
     if flag_value not in (None, ""):
         raw, source = flag_value, "flag " + comp.flag
     elif env.get(comp.env):
         raw, source = env[comp.env], "env:" + comp.env
-    elif (found := posthog_env_url(name, env)) is not None:
+    elif (found := from_posthog_env) is not None:
         raw, source = found
     elif file_layer.get(comp.config_key):
         raw, source = file_layer[comp.config_key], "config"

@@ -14,6 +14,7 @@ from .connectors.base import ConnectorError, Deadline, ErrorKind
 from .connectors.clickhouse import ClickHouse
 from .connectors.host import HostFacts, host_facts
 from .connectors.http import Http
+from .connectors.kafka import Kafka
 from .connectors.postgres import Postgres
 from .connectors.redis import Redis
 from .connectors.results import IoTally
@@ -150,6 +151,10 @@ class Context:
     @property
     def posthog_api(self) -> Http:
         return self._component("posthog_api", lambda ep: self._make("posthog_api", _required(ep)))
+
+    @property
+    def kafka(self) -> Kafka:
+        return self._component("kafka", lambda ep: Kafka(_required(ep), self.deadline))
 
     @property
     def plugin_server(self) -> Http:

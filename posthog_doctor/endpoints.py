@@ -83,6 +83,10 @@ class Endpoint:
         """The URL; with `redact` (the default) the password and secret parameters become `***`."""
         if self.scheme == "chdb":
             return f"chdb://{self.param('path')}?database={quote(self.database, safe='')}"
+        if self.kind == "kafka":  # every bootstrap host, certificates shortened (connectors/kafka/target.py)
+            from .connectors.kafka.target import KafkaTarget
+
+            return KafkaTarget.from_endpoint(self).url(redact=redact)
         auth = ""
         if self.user or self.password:
             auth = quote(self.user, safe="")
@@ -123,6 +127,10 @@ def parse_endpoint(
     if not isinstance(url, str) or not url.strip():
         raise EndpointError(f"empty URL for {component}")
     url = url.strip()
+    if kind == "kafka":  # several bootstrap hosts in one URL: not a urlsplit() URL
+        from .connectors.kafka.target import parse_bootstrap
+
+        return parse_bootstrap(url).to_endpoint(component, source=source, fallback_hosts=fallback_hosts)
     try:
         parts = urlsplit(url)
         port = parts.port

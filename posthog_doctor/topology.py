@@ -20,7 +20,7 @@ from .endpoints import build_url
 @dataclass(frozen=True)
 class Component:
     name: str
-    kind: str  # connector kind: clickhouse, postgres, redis, http, zookeeper, host, file
+    kind: str  # connector kind: clickhouse, postgres, redis, http, kafka, zookeeper, host, file
     label: str  # how a report names it
     flag: str = ""  # command-line flag holding its URL
     default_url: str = ""
@@ -109,6 +109,7 @@ COMPONENTS: dict[str, Component] = {
             ("caddy", "localhost"),
             ("/e/",),
         ),
+        Component("kafka", "kafka", "Kafka", "--kafka-url", "kafka://kafka:9092", ("localhost",)),
         Component("status_snapshot", "file", "saved System Status page"),
         Component("host", "host", "machine the doctor runs on"),
     )
@@ -196,6 +197,10 @@ def posthog_env_url(component: str, env: Mapping[str, str]) -> tuple[str, str] |
         return get("SITE_URL"), "env:SITE_URL"
     if component == "plugin_server" and get("CDP_API_URL"):
         return get("CDP_API_URL"), "env:CDP_API_URL"
+    if component == "kafka":
+        from .connectors.kafka.target import kafka_env_url  # KAFKA_HOSTS / KAFKA_URL / KAFKA_PREFIX / SASL / TLS
+
+        return kafka_env_url(env)
     return None
 
 

@@ -14,8 +14,8 @@ import pytest
 from tests import servers
 from tests.http_server import FakeServer, SilentServer
 
-# The whole-deployment fixture (`posthog`) of the safety tests, shared by three modules.
-pytest_plugins = ["tests.safety_support"]
+# The whole-deployment fixture (`posthog`) of the safety tests, shared by three modules; the shared Kafka broker.
+pytest_plugins = ["tests.safety_support", "tests.kafka_support"]
 
 IN_CI = bool(os.environ.get("CI"))
 COMPONENT_FLAGS = {
@@ -26,9 +26,10 @@ COMPONENT_FLAGS = {
     "plugin_server": "--plugin-server-url",
     "zookeeper": "--zookeeper-url",
     "capture": "--capture-url",
+    "kafka": "--kafka-url",
 }
 # Variables that would point the doctor somewhere else if the machine running the tests has them.
-_LEAKY_ENV = ("DATABASE_URL", "REDIS_URL", "SITE_URL", "CDP_API_URL", "CLICKHOUSE_", "POSTHOG_")
+_LEAKY_ENV = ("DATABASE_URL", "REDIS_URL", "SITE_URL", "CDP_API_URL", "CLICKHOUSE_", "POSTHOG_", "KAFKA_")
 
 
 @pytest.fixture(autouse=True)

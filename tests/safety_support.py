@@ -98,6 +98,7 @@ def whole_deployment(clickhouse_server, postgres_server, redis_server, name: str
         ("plugin_server", http.url),
     ):
         flags += [COMPONENT_FLAGS[component], url]
+    flags += [COMPONENT_FLAGS["kafka"], "off"]  # Kafka's faults have tests of their own (tests/test_kafka_*.py)
     return Deployment(flags, ch.database, pg, http, redis_url)
 
 

@@ -11,7 +11,9 @@ from tests.servers import CH_PASSWORD, PG_PASSWORD
 CONNECTIONS = ["--only", "connection"]
 
 
-def test_every_connection_ok_against_real_servers(doctor, clickhouse_server, postgres_server, redis_server, fake_http):
+def test_every_connection_ok_against_real_servers(
+    doctor, clickhouse_server, postgres_server, redis_server, fake_http, kafka_server
+):
     fake_http.route("/_livez", {"http": True})
     fake_http.route("/_health", {"status": "ok", "checks": {"kafka": "ok"}})
     result = doctor(
@@ -22,6 +24,7 @@ def test_every_connection_ok_against_real_servers(doctor, clickhouse_server, pos
             redis=redis_server.url,
             posthog_api=fake_http.url,
             plugin_server=fake_http.url,
+            kafka=kafka_server.url,
         ),
         *CONNECTIONS,
     )
@@ -32,6 +35,7 @@ def test_every_connection_ok_against_real_servers(doctor, clickhouse_server, pos
         "redis.connection": "ok",
         "posthog.connection": "ok",
         "plugin_server.connection": "ok",
+        "kafka.connection": "ok",
     }
     assert result.code == 0
     # The versions the servers report about themselves, asked directly (the suite may run on other servers).
@@ -56,7 +60,7 @@ def test_every_connection_ok_against_real_servers(doctor, clickhouse_server, pos
 
 
 def test_closed_ports_fail_every_connection_check_with_exit_2(tmp_path):
-    ports = {name: closed_port() for name in ("clickhouse", "postgres", "redis", "web", "plugins")}
+    ports = {name: closed_port() for name in ("clickhouse", "postgres", "redis", "web", "plugins", "kafka")}
     done = run_process(
         "run",
         *target(
@@ -65,6 +69,7 @@ def test_closed_ports_fail_every_connection_check_with_exit_2(tmp_path):
             redis=f"redis://127.0.0.1:{ports['redis']}/0",
             posthog_api=f"http://127.0.0.1:{ports['web']}",
             plugin_server=f"http://127.0.0.1:{ports['plugins']}",
+            kafka=f"kafka://127.0.0.1:{ports['kafka']}",
         ),
         *CONNECTIONS,
         "--output",

@@ -270,7 +270,12 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
     assert env["REDIS_URL"] == redis_server.url  # the Redis PostHog really uses (redis7 on today's hobby)
     # The image's defaults: the entrypoint is `posthog-doctor run` and reports go to /report.
     out = tmp_path / "report"
-    env.update(POSTHOG_DOCTOR_OUTPUT=str(out), POSTHOG_DOCTOR_POSTHOG_URL="off", POSTHOG_DOCTOR_PLUGIN_SERVER_URL="off")
+    env.update(
+        POSTHOG_DOCTOR_OUTPUT=str(out),
+        POSTHOG_DOCTOR_POSTHOG_URL="off",
+        POSTHOG_DOCTOR_PLUGIN_SERVER_URL="off",
+        POSTHOG_DOCTOR_KAFKA_URL="off",  # the recipe finds kafka:9092 by its service name: no such broker here
+    )
     done = run_process("run", "--only", "connection", env=env, cwd=tmp_path)
     report = json.loads((out / "report.json").read_text())
     statuses = {c["id"]: c["status"] for c in report["checks"]}
@@ -280,6 +285,7 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
         "redis.connection": "ok",
         "posthog.connection": "skipped",
         "plugin_server.connection": "skipped",
+        "kafka.connection": "skipped",
     }, done.stderr
     assert report["target"]["component_sources"]["postgres"] == "env:DATABASE_URL"
     assert report["target"]["component_sources"]["clickhouse"].startswith("env:CLICKHOUSE_HOST")
@@ -349,6 +355,7 @@ def test_helm_env_listing_command_keeps_what_the_doctor_reads():
     assert s.endpoints["postgres"].password == "from-the-secret-123"
     assert s.endpoints["redis"].url() == "redis://posthog-posthog-redis-master:6379"
     assert s.endpoints["posthog_api"].url() == "http://posthog-web:8000" and s.endpoints["plugin_server"] is None
+    assert s.endpoints["kafka"].url() == "kafka://posthog-posthog-kafka:9092"
     assert "-- run --quiet --print md" in block  # the report arrives on stdout, nothing else does
 
 

@@ -13,7 +13,8 @@ This module is the seam between them. A check that reads such a source registers
 and `gather(ctx)` runs every registered reader through `ctx.shared`, so a source is read once per run by
 whichever check asks first. A reader runs only when its component is declared by the asking check (see
 `COMPONENTS`, which `clickhouse.dead_letter_queue` declares in `uses`) and reachable. The plugin servers'
-`/_metrics` reader is registered below; without a reachable source the DLQ check decides from ClickHouse alone.
+`/_metrics` and the Kafka topic are registered below; without a reachable source the DLQ check decides from
+ClickHouse alone.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from dataclasses import dataclass
 from posthog_doctor.check import ConnectorError, Context, Skip
 
 KAFKA_DLQ_TOPIC = "events_plugin_ingestion_dlq"  # before KAFKA_PREFIX; config.ts @ 2ab7f01
-# Components a registered reader may use. The DLQ check declares them in `uses`; add the Kafka component's
-# name here when a Kafka reader is registered.
-COMPONENTS: tuple[str, ...] = ("plugin_server",)
+# Components a registered reader may use; the DLQ check declares them in `uses`.
+COMPONENTS: tuple[str, ...] = ("plugin_server", "kafka")
 
 
 @dataclass(frozen=True)
@@ -91,4 +91,20 @@ def _plugin_server_metrics(ctx: Context) -> DeadLetterFact | None:
     return DeadLetterFact("plugin server /_metrics", kafka_topic=False, events=events, detail=detail)
 
 
+def _kafka_topic(ctx: Context) -> DeadLetterFact | None:
+    """The dead letter topic itself: where it exists, this PostHog dead-letters to Kafka (2025+)."""
+    from .kafka_dlq import dead_letter_topic
+
+    topic = dead_letter_topic(ctx)
+    if not topic.exists:
+        return None
+    return DeadLetterFact(
+        f"Kafka topic {topic.topic}",
+        kafka_topic=True,
+        events=topic.last_day,
+        detail=f"in the last 24 h; {topic.retained:,} kept on the topic (see kafka.dead_letter_topic)",
+    )
+
+
 register("plugin_server_metrics", "plugin_server", _plugin_server_metrics)
+register("kafka_dlq_topic", "kafka", _kafka_topic)

@@ -23,6 +23,7 @@ CLICKHOUSE_RESIZE_DISK = f"{POSTHOG}/runbook/services/clickhouse/resize-disk"
 CLICKHOUSE_REPLICATION = f"{POSTHOG}/self-host/runbook/clickhouse/sharding-and-replication"
 KAFKA_RESIZE_DISK = f"{POSTHOG}/runbook/services/kafka/resize-disk"
 KAFKA_RETENTION = f"{POSTHOG}/runbook/services/kafka/log-retention"
+KAFKA_RUNBOOK = f"{POSTHOG}/self-host/runbook/kafka"
 POSTGRES_RUNBOOK = f"{POSTHOG}/runbook/services/postgresql"
 
 PG_ACTIVITY = "https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW"

@@ -63,9 +63,10 @@ def read_snapshot(path: Path) -> SnapshotFile:
 def own_queries(components: list[str]) -> list[Query]:
     """The statements the connectors of `components` send on their own (a table listing, a version)."""
     from .clickhouse import OWN_QUERIES
+    from .kafka import OWN_QUERIES as KAFKA_QUERIES
     from .zookeeper import OWN_QUERIES as ZOOKEEPER_QUERIES
 
-    return [q for q in OWN_QUERIES + ZOOKEEPER_QUERIES if q.component in components]
+    return [q for q in (*OWN_QUERIES, *KAFKA_QUERIES, *ZOOKEEPER_QUERIES) if q.component in components]
 
 
 def resolve_endpoint(endpoint: Endpoint) -> Endpoint | None:
@@ -266,10 +267,17 @@ def _probe_zookeeper(component: Component, endpoint: Endpoint, deadline: Deadlin
     return version, {"mode": fields.get("Mode", "")}
 
 
+def _probe_kafka(component: Component, endpoint: Endpoint, deadline: Deadline, tag: str):
+    from .kafka import probe_kafka
+
+    return probe_kafka(endpoint, deadline)
+
+
 _PROBES = {
     "clickhouse": _probe_clickhouse,
     "postgres": _probe_postgres,
     "redis": _probe_redis,
     "http": _probe_http,
     "zookeeper": _probe_zookeeper,
+    "kafka": _probe_kafka,
 }

@@ -18,6 +18,7 @@ from posthog_doctor.check import (
 )
 
 from ...common import dead_letter_signals
+from ...common.dead_letter_signals import DeadLetterFact
 from .._common import HOUR, parse_window, partial_note, pct, tables
 from .._ingest_profile import QUERIES as PROFILE_QUERIES
 from .._ingest_profile import ingest_profile
@@ -107,7 +108,20 @@ class DeadLetterQueue(Check):
         partial = partial_note(tuple(table.results + warned.results))
         now = max(table.server_now, warned.server_now, footprint.server_now if footprint else 0)
         return self._verdict(
-            ctx, gen, fact_notes, causes, every, totals, warned.totals, share, examples, window, context, now, partial
+            ctx,
+            gen,
+            facts,
+            fact_notes,
+            causes,
+            every,
+            totals,
+            warned.totals,
+            share,
+            examples,
+            window,
+            context,
+            now,
+            partial,
         )
 
     @staticmethod
@@ -130,6 +144,7 @@ class DeadLetterQueue(Check):
         self,
         ctx: Context,
         gen: Generation,
+        facts: list[DeadLetterFact],
         fact_notes: list[str],
         causes: list[CauseRow],
         every: list[CauseRow],
@@ -179,6 +194,16 @@ class DeadLetterQueue(Check):
                     "dead-lettered events",
                     evidence=evidence,
                     advice=[report.kafka_advice()],
+                    metrics=metrics,
+                )
+            counted = [f for f in facts if f.kafka_topic and f.events]
+            if counted:  # the topic itself holds them, though ClickHouse has no trace of them (yet)
+                said = "; ".join(f"{f.source}: {f.events:,} {f.detail}" for f in counted)
+                return warn(
+                    f"{where}; ClickHouse has no pipeline_step_dlq warning for the last {span}, but {said}",
+                    evidence=evidence,
+                    advice=[report.kafka_advice()],
+                    partial=bool(partial),
                     metrics=metrics,
                 )
             before = f"; {at_least}{totals.context:,} in the {units.duration(context)} before" if totals.context else ""
