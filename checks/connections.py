@@ -77,6 +77,9 @@ ADVICE = {
 }
 
 
+ABSENT = (ErrorKind.REFUSED, ErrorKind.DNS)  # nothing there, as opposed to something there that fails
+
+
 class _Connection(Check):
     """Base for the connection checks: turn the component's probe into a verdict."""
 
@@ -85,6 +88,9 @@ class _Connection(Check):
     tags = ("connection",)
     timeout = 5.0
     options = {"slow_ms": Option(1000.0, "warn when the component takes longer than this to answer (ms)")}
+    # Where set: how to name the component's address. Not found at its default addresses, it is then
+    # skipped (not looked at) instead of failed.
+    absent_unless_named: ClassVar[str] = ""
 
     def run(self, ctx: Context) -> Outcome:
         probe = ctx.probe(self.component)
@@ -104,6 +110,12 @@ class _Connection(Check):
             )
         ]
         if not probe.reachable:
+            if self.absent_unless_named and not ctx.configured(self.component) and probe.error_kind in ABSENT:
+                # Only the hobby default was tried: a deployment may simply not expose it to the doctor.
+                raise Skip(
+                    f"no {self.title.removesuffix(' connection')} at the default addresses ({probe.summary}); "
+                    f"give its address ({self.absent_unless_named}) to check it"
+                )
             advice = ADVICE[self.component]
             said = advice.get(probe.error_kind.value if probe.error_kind else "*", advice["*"])
             return fail(
@@ -238,6 +250,9 @@ class KafkaConnection(_Connection):
     title = "Kafka connection"
     component = "kafka"
     uses = ("kafka",)
+    # Kafka is often not reachable from where a hero runs the doctor (a Helm cluster's internal service): with
+    # no address given, nothing at kafka:9092 or localhost means "not looked at", not "Kafka is down".
+    absent_unless_named = "--kafka-url, or KAFKA_HOSTS from PostHog's env"
 
     def judge(self, probe: ProbeResult, evidence: list) -> Outcome | None:
         if probe.details.get("controller_id") is None:

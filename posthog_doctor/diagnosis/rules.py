@@ -18,7 +18,8 @@ from ..model import CheckResult, Status
 
 STAGE_KINDS = ("path", "dead_letter", "service")
 CAUSE_KINDS = ("cause", "lag", "false_alarm", "conflict")
-_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|(minutes|seconds|count))?\}")
+# {metric}, {metric|minutes}, {metric|seconds}, {metric|count}; {finding}: the text of the finding that matched.
+_PLACEHOLDER = re.compile(r"\{([\w.-]+)(?:\|(minutes|seconds|count))?\}")
 
 
 class RulesError(ValueError):
@@ -60,9 +61,19 @@ class Condition:
     def say(self, result: CheckResult, limit: int = 110) -> str:
         """This piece of evidence in a few words: the rule's phrase with figures filled in, else the summary."""
         if self.says:
-            return _PLACEHOLDER.sub(lambda m: _figure(result, m.group(1), m.group(2)), self.says)
+            return _PLACEHOLDER.sub(lambda m: self._fill(result, m.group(1), m.group(2)), self.says)
         text = result.summary
         return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def _fill(self, result: CheckResult, name: str, unit: str | None) -> str:
+        if name != "finding":
+            return _figure(result, name, unit)
+        bad = [
+            f.text
+            for f in result.findings
+            if f.status is not Status.OK and (self.finding is None or self.finding.search(f"{f.key} {f.text}"))
+        ]
+        return bad[0] if bad else result.summary
 
 
 @dataclass(frozen=True)
