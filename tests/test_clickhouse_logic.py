@@ -16,7 +16,7 @@ from posthog_doctor.checks.clickhouse._common import parse_window
 from posthog_doctor.checks.clickhouse._spread import spread_over_days
 from posthog_doctor.checks.clickhouse.dead_letter_queue.causes import CAUSES, cause_of, load_causes
 from posthog_doctor.checks.clickhouse.dead_letter_queue.payload import MAX_SHOWN, mask, show_payload, show_value
-from posthog_doctor.checks.clickhouse.event_volume import EventVolume, month_trend
+from posthog_doctor.checks.clickhouse.event_volume.check import EventVolume, month_trend
 
 DAY = 86400
 T0 = int(datetime(2024, 3, 10, tzinfo=UTC).timestamp())  # a midnight
@@ -199,7 +199,7 @@ def test_explain_prints_only_bounded_read_queries(doctor):
 
 def test_kafka_consumer_problems():
     """Verdicts on rows shaped like system.kafka_consumers (no broker runs in the test bed)."""
-    from posthog_doctor.checks.clickhouse.ingestion import consumer_problems
+    from posthog_doctor.checks.clickhouse.ingestion.check import consumer_problems
 
     now = T0 + 10 * 3600
 

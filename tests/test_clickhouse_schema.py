@@ -61,7 +61,7 @@ def test_a_database_without_posthog_asks_whether_it_is_the_right_one(runs):
 
 def test_replica_findings():
     """The replica verdicts, on rows shaped like system.replicas (a cluster cannot run in the test bed)."""
-    from posthog_doctor.checks.clickhouse.schema import Schema
+    from posthog_doctor.checks.clickhouse.schema.check import Schema
 
     def replica(table, readonly=0, queue=0, delay=0, active=2, total=2):
         return {

@@ -145,9 +145,11 @@ class IngestionWarnings(Check):
                     ],
                 )
             )
+        partial_note = f" (partial: {partial})" if partial else ""
         return conclude(
             findings,
-            healthy + (f" (partial: {partial})" if partial else ""),
+            healthy + partial_note,
+            suffix=partial_note,  # a digest cut short by the budget says so whatever it found
             evidence=evidence,
             advice=[Advice(COUNTING_NOTE + ".", links=[DOCS])],
             partial=bool(partial),

@@ -1,10 +1,4 @@
-"""Is ingestion alive? The newest event ClickHouse received, the last hour against the same hour on previous
-days, and the Kafka-engine path (`kafka_events_json` -> `events_json_mv` -> events) that feeds it.
-
-`_timestamp` is when Kafka received the event on its way into ClickHouse: if it stops advancing while
-events arrived before, events are stuck in Kafka (ClickHouse not consuming) or never reach it (plugin
-server down). The runbook's remedies are in the advice.
-"""
+"""The check itself: reading, judging and reporting (the package's docstring says what it looks at)."""
 
 from __future__ import annotations
 
@@ -32,10 +26,10 @@ from posthog_doctor.check import (
     warn,
 )
 
-from ..common import docs
-from ._common import HOUR, as_int, day_label, events_data_table, minute_label, tables
-from ._ingest_profile import PREVIOUS_DAYS, IngestProfile, ingest_profile
-from ._ingest_profile import QUERIES as PROFILE_QUERIES
+from ...common import docs
+from .._common import HOUR, as_int, day_label, events_data_table, minute_label, tables
+from .._ingest_profile import PREVIOUS_DAYS, IngestProfile, ingest_profile
+from .._ingest_profile import QUERIES as PROFILE_QUERIES
 
 STORED = Query.from_file(__file__, "events_stored.sql", "clickhouse")
 KAFKA_PATH = Query.from_file(__file__, "kafka_path.sql", "clickhouse")

@@ -1,20 +1,13 @@
-"""Unfinished background work in ClickHouse: mutations that do not finish (with why, where the server records it)
-and merges that run for hours.
-
-A mutation (ALTER ... UPDATE / DELETE: PostHog's person and team deletions, some migrations) that fails on a
-part is retried forever and holds back every later mutation of its table; a merge that runs for hours keeps
-parts from being merged and points to a starved host. system.mutations keeps the failure reason only on newer
-servers (not 18.16); the check probes the columns and says what it could not read.
-"""
+"""The check itself: reading, judging and reporting (the package's docstring says what it looks at)."""
 
 from __future__ import annotations
 
 from posthog_doctor.check import Advice, Check, Context, Finding, Option, Outcome, Query, Skip, Table, conclude, units
 
-from ..common import docs
-from ._common import as_int
-from ._literals import masked
-from ._system_tables import SYSTEM_COLUMNS, UPTIME, server_version, system_columns, uptime
+from ...common import docs
+from .._common import as_int
+from .._literals import masked
+from .._system_tables import SYSTEM_COLUMNS, UPTIME, server_version, system_columns, uptime
 
 MUTATIONS = Query.from_file(__file__, "mutations.sql", "clickhouse")
 MUTATIONS_BASIC = Query.from_file(__file__, "mutations_basic.sql", "clickhouse")

@@ -1,8 +1,4 @@
-"""Are PostHog's tables in place, and (on clusters) are the replicas writable and keeping up?
-
-Missing tables usually mean a failed or half-applied migration, or a doctor pointed at the wrong database;
-a read-only replica (lost ZooKeeper/Keeper session) refuses every insert, so ingestion stops on it.
-"""
+"""The check itself: reading, judging and reporting (the package's docstring says what it looks at)."""
 
 from __future__ import annotations
 
@@ -13,8 +9,8 @@ import yaml
 
 from posthog_doctor.check import Advice, Check, Context, Finding, Option, Outcome, Query, Status, Table, conclude, worst
 
-from ..common import docs
-from ._common import as_int, tables
+from ...common import docs
+from .._common import as_int, tables
 
 REPLICAS = Query.from_file(__file__, "replicas.sql", "clickhouse")
 

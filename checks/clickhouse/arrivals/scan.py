@@ -17,8 +17,8 @@ import yaml
 
 from posthog_doctor.check import Context, Query
 
-from ..common import docs
-from ._common import DAY, HOUR, as_int, server_now
+from ...common import docs
+from .._common import DAY, HOUR, as_int, server_now
 
 FAMILIES_FILE = Path(__file__).with_name("event_families.yaml")
 PREVIOUS_DAYS = 7

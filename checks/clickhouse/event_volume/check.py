@@ -1,10 +1,4 @@
-"""How many events the deployment stores, per month and per day, read from `system.parts` metadata only.
-
-Months are the events table's partitions (PostHog partitions by `toYYYYMM(timestamp)`). Days are an
-estimate: each part knows the time range of its rows, and its rows are spread evenly over that range, so
-the figures are exact for small recent parts and an average for large merged ones. Also watched: active
-parts per partition, against the server's "too many parts" limits.
-"""
+"""The check itself: reading, judging and reporting (the package's docstring says what it looks at)."""
 
 from __future__ import annotations
 
@@ -31,9 +25,9 @@ from posthog_doctor.check import (
     warn,
 )
 
-from ..common import docs
-from ._common import DAY, SERVER_NOW, as_int, day_label, events_data_table, server_now
-from ._spread import spread_over_days
+from ...common import docs
+from .._common import DAY, SERVER_NOW, as_int, day_label, events_data_table, server_now
+from .._spread import spread_over_days
 
 MONTHS = Query.from_file(__file__, "volume_months.sql", "clickhouse")
 DAYS = Query.from_file(__file__, "volume_days.sql", "clickhouse")

@@ -22,10 +22,10 @@ from posthog_doctor.check import (
     units,
 )
 
-from ..common import docs
-from ._arrivals import ARRIVALS, FAMILIES, PREVIOUS_DAYS, EventFamily, arrivals, typical
-from ._common import SERVER_NOW, tables
-from ._disk_groups import PARTS_BY_TABLE, tables_on_disk
+from ...common import docs
+from .._common import SERVER_NOW, tables
+from .._disk_groups import PARTS_BY_TABLE, tables_on_disk
+from .scan import ARRIVALS, FAMILIES, PREVIOUS_DAYS, EventFamily, arrivals, typical
 
 
 class EventFamilies(Check):

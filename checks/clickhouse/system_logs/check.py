@@ -1,12 +1,4 @@
-"""ClickHouse's own log tables (system.query_log, trace_log, metric_log, part_log, ...): their size, growth and
-TTL. A log table without a TTL grows until the disk is full: PostHog's bundled ClickHouse config
-(docker/clickhouse/config.xml) enables query_log, trace_log, query_thread_log, part_log, metric_log (one row a
-second) and asynchronous_metric_log with the TTL line commented out. An upgrade that changes a log's columns
-renames the old table to `<name>_N` and never drops it.
-
-Sizes and growth come from part metadata (system.parts: no scan); TTL from system.tables. 18.16 has only the
-logs its config enables, and no TTL at all (added in 19.6).
-"""
+"""The check itself: reading, judging and reporting (the package's docstring says what it looks at)."""
 
 from __future__ import annotations
 
@@ -14,11 +6,11 @@ import re
 
 from posthog_doctor.check import Advice, Check, Context, Finding, Option, Outcome, Query, Table, conclude, units
 
-from ..common import docs
-from ._common import DAY
-from ._disk_groups import PARTS_BY_TABLE, TableBytes, tables_on_disk
-from ._spread import spread_over_days
-from ._system_tables import UPTIME, uptime
+from ...common import docs
+from .._common import DAY
+from .._disk_groups import PARTS_BY_TABLE, TableBytes, tables_on_disk
+from .._spread import spread_over_days
+from .._system_tables import UPTIME, uptime
 
 GROWTH = Query.from_file(__file__, "system_log_growth.sql", "clickhouse")
 LOG_TABLES = Query.from_file(__file__, "system_log_tables.sql", "clickhouse")

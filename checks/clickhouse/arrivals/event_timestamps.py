@@ -27,9 +27,9 @@ from posthog_doctor.check import (
     units,
 )
 
-from ..common import docs
-from ._arrivals import ARRIVALS, PAST_SCAN_DAYS, Cell, arrivals
-from ._common import SERVER_NOW, pct, tables
+from ...common import docs
+from .._common import SERVER_NOW, pct, tables
+from .scan import ARRIVALS, PAST_SCAN_DAYS, Cell, arrivals
 
 FUTURE_ADVICE = Advice(
     "Events timestamped in the future come from client clocks that are ahead and that PostHog could not correct: "

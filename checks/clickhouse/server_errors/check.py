@@ -1,10 +1,4 @@
-"""ClickHouse's own error counters (system.errors), kept to what matters for ingestion: Kafka, format and schema,
-memory, ZooKeeper / Keeper, too many parts, read-only tables, a full disk, timeouts.
-
-system.errors counts every error since the server started, with the time and message of the last one
-(ClickHouse 21.x+; 20.11 counts only; older servers have no such table, and the check says so). An error
-family whose last occurrence lies within the window is a finding; older ones are shown, not judged.
-"""
+"""The check itself: reading, judging and reporting (the package's docstring says what it looks at)."""
 
 from __future__ import annotations
 
@@ -27,10 +21,10 @@ from posthog_doctor.check import (
     units,
 )
 
-from ._common import as_int
-from ._error_families import FAMILIES, ErrorFamily, family_of
-from ._literals import masked
-from ._system_tables import SYSTEM_COLUMNS, UPTIME, server_version, system_columns, uptime
+from .._common import as_int
+from .._literals import masked
+from .._system_tables import SYSTEM_COLUMNS, UPTIME, server_version, system_columns, uptime
+from .families import FAMILIES, ErrorFamily, family_of
 
 ERRORS = Query.from_file(__file__, "server_errors.sql", "clickhouse")
 ERROR_COUNTS = Query.from_file(__file__, "server_error_counts.sql", "clickhouse")

@@ -10,7 +10,7 @@ import yaml
 
 from posthog_doctor.check import Status
 
-from ..common import docs
+from ...common import docs
 
 FAMILIES_FILE = Path(__file__).with_name("error_families.yaml")
 
