@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from .connectors.kafka import target as _kafka_urls  # noqa: F401  (registers the kafka:// URL syntax)
 from .endpoints import Endpoint, EndpointError, parse_endpoint
 from .topology import COMPONENTS, DISABLED, URL_COMPONENTS, posthog_env_roles, posthog_env_url
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -36,6 +37,25 @@ _TRUE = ("1", "true", "yes", "on")
 
 class EndpointError(ValueError):
     """A URL that cannot describe the component. The message never contains the password."""
+
+
+@dataclass(frozen=True)
+class UrlSyntax:
+    """How a kind whose URLs `urlsplit` cannot read (Kafka's list of bootstrap hosts) is parsed and shown.
+
+    The connector that owns the kind registers it (`register_syntax`), so this module knows no system's rules.
+    `parse(url, component, source, fallback_hosts)` raises EndpointError; `show(endpoint, redact)` is the URL.
+    """
+
+    parse: Callable[[str, str, str, tuple[str, ...]], Endpoint]
+    show: Callable[[Endpoint, bool], str]
+
+
+_SYNTAXES: dict[str, UrlSyntax] = {}
+
+
+def register_syntax(kind: str, syntax: UrlSyntax) -> None:
+    _SYNTAXES[kind] = syntax
 
 
 @dataclass(frozen=True)
@@ -83,10 +103,8 @@ class Endpoint:
         """The URL; with `redact` (the default) the password and secret parameters become `***`."""
         if self.scheme == "chdb":
             return f"chdb://{self.param('path')}?database={quote(self.database, safe='')}"
-        if self.kind == "kafka":  # every bootstrap host, certificates shortened (connectors/kafka/target.py)
-            from .connectors.kafka.target import KafkaTarget
-
-            return KafkaTarget.from_endpoint(self).url(redact=redact)
+        if self.kind in _SYNTAXES:
+            return _SYNTAXES[self.kind].show(self, redact)
         auth = ""
         if self.user or self.password:
             auth = quote(self.user, safe="")
@@ -127,10 +145,10 @@ def parse_endpoint(
     if not isinstance(url, str) or not url.strip():
         raise EndpointError(f"empty URL for {component}")
     url = url.strip()
-    if kind == "kafka":  # several bootstrap hosts in one URL: not a urlsplit() URL
-        from .connectors.kafka.target import parse_bootstrap
-
-        return parse_bootstrap(url).to_endpoint(component, source=source, fallback_hosts=fallback_hosts)
+    if kind in _SYNTAXES:
+        return _SYNTAXES[kind].parse(url, component, source, fallback_hosts)
+    if kind not in SCHEMES:
+        raise EndpointError(f"no URL syntax is known for {kind} ({component})")
     try:
         parts = urlsplit(url)
         port = parts.port

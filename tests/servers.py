@@ -87,11 +87,11 @@ def find_binary(name: str, patterns: tuple[str, ...] = ()) -> str:
     raise Unavailable(f"{name} not found on PATH" + (f" or in {', '.join(patterns)}" if patterns else ""))
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen, grace: float = 10) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(10)
+            proc.wait(grace)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)

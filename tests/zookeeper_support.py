@@ -70,7 +70,7 @@ def start_zookeeper(whitelist: str | None = None, *, lost_quorum: bool = False) 
         )
 
     def stop() -> None:
-        servers._kill(proc)
+        servers._kill(proc, grace=1)  # throwaway data: no need to wait for a slow shutdown
         shutil.rmtree(folder, ignore_errors=True)
 
     try:
@@ -134,7 +134,7 @@ def start_clickhouse_with_zookeeper(zookeeper_port: int) -> Server:
         )
 
     def stop() -> None:
-        servers._kill(proc)
+        servers._kill(proc, grace=1)  # throwaway data: no need to wait for a slow shutdown
         shutil.rmtree(folder, ignore_errors=True)
 
     try:

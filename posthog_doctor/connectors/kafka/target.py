@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote
 
-from ...endpoints import Endpoint, EndpointError
+from ...endpoints import Endpoint, EndpointError, UrlSyntax, register_syntax
 
 DEFAULT_PORT = 9092
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -359,3 +359,15 @@ def kafka_env_url(env: Mapping[str, str]) -> tuple[str, str] | None:
         settings["ssl_check_hostname"] = "false"
     target = _target(tuple(hosts), settings, user if sasl else "", password if sasl else "")
     return target.url(redact=False), "env:" + "/".join(used)
+
+
+def _parse_endpoint(url: str, component: str, source: str, fallback_hosts: tuple[str, ...]) -> Endpoint:
+    return parse_bootstrap(url).to_endpoint(component, source=source, fallback_hosts=fallback_hosts)
+
+
+def _show_endpoint(endpoint: Endpoint, redact: bool) -> str:
+    return KafkaTarget.from_endpoint(endpoint).url(redact=redact)  # every bootstrap host, certificates shortened
+
+
+# kafka:// URLs list several bootstrap hosts: the engine's endpoints read and print them through this module.
+register_syntax("kafka", UrlSyntax(_parse_endpoint, _show_endpoint))
