@@ -45,9 +45,7 @@ def web_answer(path: str, change: Callable[[dict], dict], status: int | None = N
     """Replace one JSON answer of the web app with a changed copy (the generation's own answer, edited)."""
 
     def tweak(d: Deployment, served) -> None:
-        import time as _time
-
-        answer = d.generation.web(d.state, _time.time())[path]
+        answer = d.generation.web(d.state, time.time())[path]
         _route(served.web, path, Answer(change(json.loads(json.dumps(answer.body))), status or answer.status))
 
     return tweak
@@ -92,6 +90,8 @@ def redis_keys(**keys):
 
 
 def plugin_routes(routes: dict[str, Answer]):
+    """Replace answers of the plugin server (paths in PostHog's formats, tests/generations.py `Answer`)."""
+
     def tweak(d: Deployment, served) -> None:
         assert served.plugin is not None
         for path, answer in routes.items():
@@ -145,9 +145,9 @@ def ingestion_lagging(stack: Stack, name: str) -> Deployment:
     d = build(stack, name, "2025", traffic="none")
     assert d.clickhouse is not None
     table = chgen.events_table("2025")
-    # A week of one event a minute, then the last two hours arriving 90 min late, two a minute (the backlog).
+    # A week of one event a minute, then the last two hours arriving 90 min late, three a minute (the backlog).
     plant_arrivals(d.clickhouse, 9_960, first_age=2 * 3600 + 30, spacing=60, table=table)
-    plant_arrivals(d.clickhouse, 240, first_age=20, spacing=30, skew=-5400, table=table)
+    plant_arrivals(d.clickhouse, 360, first_age=20, spacing=20, skew=-5400, table=table)
     d.backlog(d.layout.ingestion_group, messages=20)
     kafka, group = d.kafka, d.layout.ingestion_group
     assert kafka is not None
@@ -199,12 +199,12 @@ def dead_lettered_seen_in_warnings(stack: Stack, name: str) -> Deployment:
     return d
 
 
-HELD_CONNECTIONS = 84  # of the test server's 100 (97 usable by PostHog's role): past postgres.health's 80% warning
+TAKEN_CONNECTIONS = 84  # of the test server's 97 usable (max_connections 100): past postgres.health's 80% warning
 
 
 def postgres_saturated(stack: Stack, name: str) -> Deployment:
-    """Postgres is nearly out of connections (84 held by PostHog's role on a server of max_connections 100): person
-    processing fails with 'too many clients', and those events are dead-lettered (2023)."""
+    """Postgres is nearly out of connections (84 of the 97 a role may take, held idle as PostHog's pools hold them):
+    person processing fails with 'too many clients', and those events are dead-lettered (2023)."""
     d = build(stack, name, "2023")
     d.tweaks.append(hold_connections)
     assert d.clickhouse is not None
@@ -219,14 +219,19 @@ def postgres_saturated(stack: Stack, name: str) -> Deployment:
 
 
 def hold_connections(d: Deployment, served) -> None:
-    """Open HELD_CONNECTIONS sessions as PostHog's services would, idle, until the run is over."""
+    """Bring the server's client sessions to TAKEN_CONNECTIONS (whatever other tests hold), idle until the run ends."""
     from concurrent.futures import ThreadPoolExecutor
 
     import psycopg
 
     assert d.postgres is not None
+    with psycopg.connect(d.postgres.admin_url, autocommit=True) as admin:
+        (open_now,) = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        ).fetchone()
+    url = d.postgres.url
     with ThreadPoolExecutor(8) as pool:
-        held = list(pool.map(lambda _: psycopg.connect(d.postgres.url, autocommit=True), range(HELD_CONNECTIONS)))
+        held = list(pool.map(lambda _: psycopg.connect(url, autocommit=True), range(TAKEN_CONNECTIONS - open_now)))
 
     def release() -> None:
         for conn in held:

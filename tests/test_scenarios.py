@@ -14,7 +14,7 @@ import pytest
 
 from tests import scenarios as sc
 from tests.browser import open_page
-from tests.deployment import head, red, run_all, stack  # noqa: F401 - `stack` is a fixture
+from tests.deployment import KAFKA_SECONDS, head, red, run_all, stack  # noqa: F401 - `stack` is a fixture
 
 pytestmark = [pytest.mark.clickhouse, pytest.mark.postgres, pytest.mark.redis]
 
@@ -37,6 +37,8 @@ def test_there_are_at_least_fifteen_broken_deployments():
     broken = [s for s in sc.SCENARIOS if s.cause or s.note]
     assert len(broken) >= 15, [s.name for s in broken]
     assert len({s.cause for s in broken if s.cause}) >= 15  # distinct failure classes, not one class retold
+    # Thresholds in seconds are a stand-in: each scenario that uses them says so.
+    assert all(s.stand_in for s in sc.SCENARIOS if s.flags == KAFKA_SECONDS)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -128,3 +130,23 @@ def test_a_read_only_replica_is_said_as_such_not_as_decades_behind(runs):
         schema = runs[name].check("clickhouse.schema")
         assert schema["summary"].startswith("read-only replica of ") and "sharded_events" in schema["summary"]
         assert "behind" not in schema["summary"], schema["summary"]
+
+
+def test_the_diagnosis_costs_nothing_measurable(runs):
+    """Under 20 ms on a whole run's report (41 checks), the best of five: a pure function of the results."""
+    import time
+
+    from posthog_doctor.diagnosis import diagnose
+    from posthog_doctor.model import Report
+
+    results = Report.from_dict(runs["seven_red_lines"].report).checks
+    assert len(results) >= 40
+    diagnose(results)  # the rules are read once per process
+    best = min(_timed(lambda: diagnose(results), time.perf_counter) for _ in range(5))
+    assert best < 0.020, f"{best * 1000:.1f} ms"
+
+
+def _timed(work, clock) -> float:
+    started = clock()
+    work()
+    return clock() - started
