@@ -14,24 +14,19 @@ checks can find (a 2021 plugin server without HTTP cannot say it is not consumin
 `serve(generation, state, ...)` plays a generation on the real test servers: a FakeServer for the web app and
 one for the plugin server (or a closed port where it has no HTTP server, or is down), and a real Redis.
 
-The ClickHouse side of each generation is a hook: `data_side()` returns `tests.clickhouse_generations` (branch
-gen-data, now on main: each generation's DDL and planters, keyed by the same "2021", "2023", "2025") when it is
-there, else None. As merged it offers `create(dep, generation)`, `plant_healthy_traffic(dep, generation)`,
-`plant_stalled_traffic(dep, generation)` and `plant_dead_letters(dep, generation)`, with `dep` a
-tests.clickhouse_support.Deployment; the test that joins both sides plants with them and adds that
-Deployment's ClickHouse URL to the flags `run()` builds (tests/test_generations_services.py). `serve` does not
-call it.
+The data side of each generation (its ClickHouse DDL and traffic, keyed by the same "2021", "2023", "2025") is
+tests/clickhouse_generations.py; tests/deployment.py joins both sides with Kafka, Postgres and ZooKeeper into a
+whole deployment (`build`, which calls `serve` when the doctor runs), and tests/test_generations_whole.py runs the
+full doctor against each generation with it. `serve` alone plays the services only.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 
 from tests.http_server import FakeServer, closed_port
@@ -514,14 +509,6 @@ def close(deployment: Deployment) -> None:
     deployment.web.close()
     if deployment.plugin is not None:
         deployment.plugin.close()
-
-
-def data_side() -> ModuleType | None:
-    """The ClickHouse side of the generations (tests/clickhouse_generations.py, branch gen-data), when merged."""
-    try:
-        return importlib.import_module("tests.clickhouse_generations")
-    except ModuleNotFoundError:
-        return None
 
 
 def _route(server: FakeServer, path: str, answer: Answer) -> None:

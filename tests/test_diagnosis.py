@@ -145,7 +145,7 @@ def test_a_lag_is_not_a_stall():
     ]
     dx = diagnose(results)
     assert dx.break_stage == "" and dx.lag_minutes == 48
-    assert dx.headline == "Events arrive, but late: the newest event reached ClickHouse 48 min ago"
+    assert dx.headline == "Events arrive, but late (at events table): the newest event reached ClickHouse 48 min ago"
     assert "no event arrived" not in dx.headline and not dx.losing_events
 
 
@@ -190,6 +190,83 @@ def test_nothing_wrong_says_events_flow_and_nothing_unchecked_is_called_healthy(
     assert dx.causes == [] and dx.break_stage == ""
     assert dx.headline.startswith("Events flow through the 4 stages checked; not seen: Capture")
     assert dx.stage("capture").state == "unchecked"
+
+
+# A path of three stages and a dead-letter branch, in the engine's own terms (the engine knows nothing of PostHog).
+TOY = load_rules(
+    """
+stages:
+  - {id: a, title: A, speaks: [{check: queue.lag, finding: "group:a"}, a.health]}
+  - {id: b, title: B, speaks: [b.health, {check: queue.lag, finding: "group:b"}]}
+  - {id: c, title: C, speaks: [c.arrivals]}
+  - {id: d, title: D, kind: dead_letter, speaks: [d.count]}
+rules:
+  - {id: b_down, title: B is down, stage: b, when: [b.health], explains: [queue.lag, c.arrivals], reason: r, source: s}
+  - {id: a_down, title: A is down, stage: a, when: [a.health], explains: [c.arrivals], reason: r, source: s, rank: 10}
+  - id: c_empty_while_b_answers
+    title: C is empty while B answers
+    kind: conflict
+    stage: c
+    when: [{check: b.health, status: ok}, c.arrivals]
+    reason: r
+    source: s
+""",
+    "toy",
+)
+
+
+def test_the_break_is_the_root_causes_stage_when_what_is_broken_before_it_is_its_backlog():
+    """B stopped consuming: its backlog shows on A's queue, upstream. The break is B, where the cause sits."""
+    backlog = result(
+        "queue.lag",
+        FAIL,
+        "b: stalled",
+        findings=[FindingRecord(FAIL, "b: stalled", "group:b"), FindingRecord(OK, "a: caught up", "group:a")],
+    )
+    lag_at_a = result("queue.lag", FAIL, "a: stalled", findings=[FindingRecord(FAIL, "a: stalled", "group:a")])
+    down = [result("b.health", FAIL), result("c.arrivals", FAIL)]
+    dx = diagnose([lag_at_a, *down], TOY)
+    assert dx.stage("a").state == "broken" and dx.causes[0].id == "b_down"
+    assert dx.break_stage == "b"  # A's only red line is B's backlog, which B's cause explains
+    dx = diagnose([lag_at_a, result("a.health", FAIL), *down], TOY)
+    assert dx.break_stage == "a"  # A is broken on its own account: the first broken stage is the break
+    # A red check whose own finding on a stage is fine speaks for that stage as ok, not as unseen.
+    assert diagnose([backlog, *down], TOY).stage("a").state == "ok"
+
+
+def test_a_conflict_that_a_root_cause_explains_is_reconciled():
+    unexplained = diagnose([result("b.health", OK), result("c.arrivals", FAIL)], TOY)
+    assert [n.id for n in unexplained.notes] == ["c_empty_while_b_answers"]
+    explained = diagnose([result("b.health", OK), result("c.arrivals", FAIL), result("a.health", FAIL)], TOY)
+    assert explained.notes == [] and explained.causes[0].id == "a_down" and explained.unexplained == []
+
+
+def test_two_problems_one_check_reports_are_two_causes():
+    """One lag check names two stalled groups: the rule about each accounts for its own group only, so neither
+    hides the other (a rule is a consequence only of one that covers the very findings that revealed it)."""
+    rules = load_rules(
+        """
+stages: [{id: a, title: A}, {id: b, title: B}]
+rules:
+  - {id: a_stalled, title: A stalled, stage: a, when: [{check: queue.lag, finding: "group:a"}], reason: r, source: s}
+  - id: b_stalled
+    title: B stalled
+    stage: b
+    rank: 10
+    when: [{check: queue.lag, finding: "group:b"}]
+    explains: [{check: queue.lag, finding: "group:b"}]
+    reason: r
+    source: s
+""",
+        "toy",
+    )
+    both = result(
+        "queue.lag",
+        FAIL,
+        "a: stalled",
+        findings=[FindingRecord(FAIL, "a: stalled", "group:a"), FindingRecord(FAIL, "b: stalled", "group:b")],
+    )
+    assert sorted(c.id for c in diagnose([both], rules).causes) == ["a_stalled", "b_stalled"]
 
 
 def test_the_diagnosis_reads_results_only(monkeypatch):

@@ -21,6 +21,7 @@ class TopicInfo:
     name: str
     what: str
     required: bool = False  # every event passes through it: missing, ingestion stops
+    instead: tuple[str, ...] = ()  # topics an older PostHog carried the same events on (present: not missing)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Catalogue:
         if not prefix:
             return self
         return Catalogue(
-            tuple(replace(t, name=prefix + t.name) for t in self.topics),
+            tuple(replace(t, name=prefix + t.name, instead=tuple(prefix + i for i in t.instead)) for t in self.topics),
             tuple(
                 replace(g, id=prefix + g.id if g.prefixed else g.id, reads=tuple(prefix + r for r in g.reads))
                 for g in self.groups
@@ -76,7 +77,14 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
     for entry in data.get("topics") or []:
         if not entry.get("name") or not entry.get("what"):
             raise ValueError(f"{path.name}: a topic lacks its name or what it carries: {entry!r}")
-        topics.append(TopicInfo(str(entry["name"]), str(entry["what"]), bool(entry.get("required"))))
+        topics.append(
+            TopicInfo(
+                str(entry["name"]),
+                str(entry["what"]),
+                bool(entry.get("required")),
+                tuple(str(i) for i in entry.get("instead") or ()),
+            )
+        )
     for entry in data.get("groups") or []:
         missing = [k for k in ("id", "role", "who") if not entry.get(k)]
         if missing:

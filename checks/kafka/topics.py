@@ -29,6 +29,7 @@ from posthog_doctor.check import (
 )
 
 from ..common import docs
+from ..common.kafka_catalogue import TopicInfo
 from ._offsets import Partition, Snapshot, estimate, ladder_bracket, refine, say_ago, snapshot
 
 REQUESTS = (
@@ -135,9 +136,9 @@ class KafkaTopics(Check):
         ]
         if dirs is not None and dirs.dirs:
             evidence.append(_disk_table(dirs.dirs))
-        required = [t for t in snap.catalogue.topics if t.required]
+        required = [_carrier(snap, t) for t in snap.catalogue.topics if t.required]
         healthy = (
-            f"PostHog's topics are there: {', '.join(t.name for t in required)} and {len(present) - len(required)} "
+            f"PostHog's topics are there: {', '.join(required)} and {len(present) - len(required)} "
             f"more, every partition led by a broker"
         )
         metrics = {"posthog_topics": len(present), "posthog_topic_bytes": _total(sizes, present)}
@@ -149,7 +150,7 @@ class KafkaTopics(Check):
     def _missing(snap: Snapshot) -> list[Finding]:
         out = []
         for t in snap.catalogue.topics:
-            if not t.required or snap.topic_partitions(t.name):
+            if not t.required or snap.topic_partitions(_carrier(snap, t)):
                 continue
             hint = _prefix_hint(snap, t.name)
             out.append(
@@ -248,7 +249,9 @@ class KafkaTopics(Check):
         for t in snap.catalogue.topics:
             parts = snap.topic_partitions(t.name)
             if not parts:
-                rows.append([t.name, "yes" if t.required else "no", t.what, "missing", None, None, "—", "—", "—", None])
+                carrier = _carrier(snap, t)
+                state = f"missing ({carrier} instead)" if carrier != t.name else "missing"
+                rows.append([t.name, "yes" if t.required else "no", t.what, state, None, None, "—", "—", "—", None])
                 continue
             conf = configs.get(t.name, {})
             retention = _retention_seconds(conf)
@@ -390,3 +393,10 @@ def _disk_table(dirs) -> Table:
             for d in dirs
         ],
     )
+
+
+def _carrier(snap: Snapshot, topic: TopicInfo) -> str:
+    """The topic that carries `topic`'s events here: itself, or the one an older PostHog used instead."""
+    if snap.topic_partitions(topic.name):
+        return topic.name
+    return next((i for i in topic.instead if snap.topic_partitions(i)), topic.name)

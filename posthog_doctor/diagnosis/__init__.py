@@ -38,9 +38,9 @@ def diagnose(results: list[CheckResult], knowledge: Knowledge | None = None) -> 
     stages = [_stage_view(stage, results) for stage in knowledge.stages]
     matched = [(rule, hits) for rule in knowledge.rules if (hits := _signals(rule, results)) is not None]
     roots, notes, explained = _link(matched, results, knowledge)
-    break_stage = _first_broken(stages)
     lag = next((c for c in roots if c.kind == "lag"), None)
     causes = [c for c in roots if c.kind in ("cause", "lag")][:MAX_CAUSES]
+    break_stage = _break(stages, causes, results)
     red = [r.id for r in results if r.status in RED]
     unexplained = [i for i in red if i not in explained]
     return Diagnosis(
@@ -96,6 +96,10 @@ def _speaks(condition: Condition, result: CheckResult) -> str:
     if result.status is Status.OK:
         return "ok"
     if (condition.summary or condition.finding or condition.metric) and not condition.matches(result):
+        if condition.finding is not None and any(
+            f.status is Status.OK and condition.finding.search(f"{f.key} {f.text}") for f in result.findings
+        ):
+            return "ok"  # a bad result about something else, whose own finding on this stage is fine
         return ""  # a bad result about something else than this stage
     if result.status not in condition.statuses and condition.statuses != frozenset(Status):
         return ""
@@ -109,6 +113,21 @@ def _first_broken(stages: list[StageView]) -> str:
         if found:
             return found
     return ""
+
+
+def _break(stages: list[StageView], causes: list[CauseView], results: list[CheckResult]) -> str:
+    """Where events stop: the top root cause's own stage when it is broken and every stage broken before it is
+    only its consequence (a stopped consumer shows as a backlog upstream of it); else the first broken stage."""
+    first = _first_broken(stages)
+    top = next((c for c in causes if c.kind == "cause"), None)
+    at = next((s for s in stages if top is not None and s.id == top.stage), None)
+    if top is None or at is None or at.state != "broken" or at.kind not in ("path", "dead_letter") or at.id == first:
+        return first
+    red = {r.id for r in results if r.status in RED}
+    upstream = [s for s in stages[: stages.index(at)] if s.kind in ("path", "dead_letter") and s.state == "broken"]
+    if all({c for c in s.checks if c in red} <= set(top.explains) for s in upstream):
+        return at.id
+    return first
 
 
 # --- causes -------------------------------------------------------------------------------------
@@ -136,11 +155,25 @@ def _link(matched, results: list[CheckResult], knowledge: Knowledge):
     }
     causes = [(rule, hits) for rule, hits in matched if rule.kind in ("cause", "lag")]
 
+    # The same links at the grain of findings: one check can carry two independent problems (two consumer groups
+    # of one lag check), and a rule accounts for another only when it covers the very findings that revealed it.
+    own_findings = {rule.id: _covered(hits, whole=False) for rule, hits in matched}
+    covers = {
+        rule.id: own_findings[rule.id]
+        | _covered(((c, r) for c in rule.explains for r in results if c.matches(r)), whole=True)
+        for rule, _ in matched
+    }
+
+    def accounts(other: Rule, rule: Rule) -> bool:
+        return bool(own_findings[rule.id]) and all(
+            unit in covers[other.id] or (unit[0], "*") in covers[other.id] for unit in own_findings[rule.id]
+        )
+
     def consequence_of(rule: Rule, other: Rule) -> bool:
         """`other` accounts for `rule`'s own signal; when each accounts for the other, the lower rank leads."""
-        if other is rule or not own[rule.id] or not own[rule.id] <= explains[other.id]:
+        if other is rule or not own[rule.id] or not accounts(other, rule):
             return False
-        mutual = own[other.id] <= explains[rule.id]
+        mutual = accounts(rule, other)
         return not mutual or (other.rank, other.id) < (rule.rank, rule.id)
 
     roots = [(rule, hits) for rule, hits in causes if not any(consequence_of(rule, o) for o, _ in causes)]
@@ -156,9 +189,36 @@ def _link(matched, results: list[CheckResult], knowledge: Knowledge):
         for rule, hits in matched
         if rule.kind in ("false_alarm", "conflict")
     ]
-    # A reconciled false alarm accounts for its finding; an unreconciled conflict accounts for nothing.
+    # A reconciled false alarm accounts for its finding; an unreconciled conflict accounts for nothing, and one
+    # whose every red signal a root cause explains is reconciled by that cause (it is not shown).
+    by_roots = {check_id for view in views for check_id in view.explains}
+    notes = [n for n in notes if n.kind != "conflict" or not _own_red(n, by_id) <= by_roots]
     explained = {check_id for view in views + notes if view.kind != "conflict" for check_id in view.explains}
     return views, notes, explained
+
+
+def _covered(pairs, *, whole: bool) -> set[tuple[str, str]]:
+    """(check id, finding key) for each red finding a condition matched on a red result; (check id, "*") for a red
+    result that records no finding, and, when `whole`, for one matched without a finding filter (all of it)."""
+    units: set[tuple[str, str]] = set()
+    for condition, result in pairs:
+        if result.status not in RED:
+            continue
+        bad = [f for f in result.findings if f.status is not Status.OK]
+        if not bad or (whole and condition.finding is None):
+            units.add((result.id, "*"))
+            continue
+        units |= {
+            (result.id, f.key or f.text)
+            for f in bad
+            if condition.finding is None or condition.finding.search(f"{f.key} {f.text}")
+        }
+    return units
+
+
+def _own_red(note: CauseView, by_id: dict[str, CheckResult]) -> set[str]:
+    """The red results among what a note was matched on (its chain's own signals)."""
+    return {i for i in note.explains if by_id[i].status in RED} or {"-"}
 
 
 def _view(
@@ -210,7 +270,8 @@ def _headline(stages: list[StageView], break_stage: str, causes: list[CauseView]
             return f"Events are dead-lettered ({where.title})" + (f": {cause.title}" if cause else f": {where.said}")
         return f"Ingestion breaks at {where.title}" + (f": {cause.title}" if cause else f": {where.said}")
     if lag is not None:
-        return f"Events arrive, but late: {lag.chain[0] if lag.chain else lag.title}"
+        at = next((s.title for s in stages if s.id == lag.stage), "")
+        return f"Events arrive, but late{f' (at {at})' if at else ''}: {lag.chain[0] if lag.chain else lag.title}"
     cause = next((c for c in causes if c.kind == "cause"), None)
     checked = [s for s in path if s.state in ("ok", "degraded")]
     blind = [s for s in path if s.state in ("unknown", "unchecked")]

@@ -125,10 +125,11 @@ class Schema(Check):
         backlog = [
             f"{r['table']} ({as_int(r['queue_size'])})" for r in replicas if as_int(r["queue_size"]) > o["queue_warn"]
         ]
+        # A read-only replica reads no replication log: ClickHouse then counts its delay from the epoch (decades).
         behind = [
             f"{r['table']} ({as_int(r['absolute_delay'])} s)"
             for r in replicas
-            if as_int(r["absolute_delay"]) > o["delay_warn_seconds"]
+            if as_int(r["absolute_delay"]) > o["delay_warn_seconds"] and r["table"] not in readonly
         ]
         down = [r["table"] for r in replicas if as_int(r["active_replicas"]) < as_int(r["total_replicas"])]
         findings = []
