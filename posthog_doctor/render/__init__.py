@@ -43,6 +43,19 @@ def render(report: Report, fmt: str) -> str:
     return _template(fmt).render(report=report, checks=report.ordered_checks(), Status=Status)
 
 
+def warm(formats: list[str]) -> None:
+    """Compile the templates `formats` need now, so rendering them later costs only the rendering (the run
+    calls this in a thread while the checks wait on their servers)."""
+    env = _environment()
+    for fmt in formats:
+        if fmt in TEMPLATES:
+            env.get_template(TEMPLATES[fmt])
+        if fmt in ("md", "status"):
+            env.get_template("_pieces.md.j2")  # imported by the template when it renders
+        if fmt == "html":
+            env.get_template("report.css")  # included by the template when it renders
+
+
 def render_diff(diff, fmt: str) -> str:
     """A comparison of two reports as JSON or Markdown."""
     if fmt == "json":
