@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 import re
 from typing import Any
 
@@ -184,4 +185,20 @@ def _environment():
         pipeline_svg=pipeline_svg,
     )
     env.globals.update(STATUS_LABEL=STATUS_LABEL, STATUS_ICON=STATUS_ICON, counts_line=counts_line)
+    env.tests["number"] = is_number
     return env
+
+
+_NUMBER_TYPES = (int, float, bool)
+_OTHER_TYPES = (str, type(None), list, dict)
+
+
+def is_number(value: Any) -> bool:
+    """Jinja's `is number` (isinstance of numbers.Number), without the abstract-class check for the types a
+    report holds: every table cell of the HTML report asks it."""
+    kind = type(value)
+    if kind in _NUMBER_TYPES:
+        return True
+    if kind in _OTHER_TYPES:
+        return False
+    return isinstance(value, numbers.Number)

@@ -16,8 +16,9 @@ TOTALS = Query.from_file(__file__, "totals.sql", "clickhouse", "dlq_totals")
 EXAMPLES = Query.from_file(__file__, "examples.sql", "clickhouse", "dlq_examples")
 WARNINGS = Query.from_file(__file__, "warnings_digest.sql", "clickhouse", "dlq_warnings_digest")
 WARNINGS_DEDUP = Query.from_file(__file__, "warnings_digest_dedup.sql", "clickhouse", "dlq_warnings_digest_dedup")
+WARNINGS_COUNT = Query.from_file(__file__, "warnings_count.sql", "clickhouse", "dlq_warnings_count")
 FOOTPRINT = Query.from_file(__file__, "table_footprint.sql", "clickhouse", "dlq_table_footprint")
-QUERIES = (TOTALS, DIGEST, EXAMPLES, WARNINGS, WARNINGS_DEDUP, FOOTPRINT)
+QUERIES = (TOTALS, DIGEST, EXAMPLES, WARNINGS, WARNINGS_COUNT, WARNINGS_DEDUP, FOOTPRINT)
 MAX_DIGEST_ROWS = 1000  # causes a digest returns at most (the totals count every row regardless)
 MAX_PAYLOAD_BYTES = 16_000
 # The totals read two 4-byte time columns a row, the digest the messages: the totals may read this many times
@@ -119,15 +120,20 @@ def plan(minutes: dict[int, int], context_rows: int, budget: int) -> Coverage:
 
 
 def warnings_digest(ctx: Context, params: dict, budget: dict, *, dedupe: bool) -> Read:
-    """`pipeline_step_dlq` warnings digested by step and error. With `dedupe` (a DLQ table exists) and warnings
-    found, a second pass asks per cause whether its events are rows of the table too (building that set reads
-    the table's event ids, so it is skipped when there is nothing to match). Totals count only the events the
-    table does not hold."""
-    result = ctx.clickhouse.query(WARNINGS, params, **budget)
-    results = [result]
-    if dedupe and result.rows:
+    """`pipeline_step_dlq` warnings digested by step and error. With `dedupe` (a DLQ table exists), the digest
+    also asks per cause whether its events are rows of the table too; building that set reads the table's event
+    ids, so a count of the warnings comes first, and without warnings there is nothing to digest. Totals count
+    only the events the table does not hold."""
+    if dedupe:
+        counted = ctx.clickhouse.query(WARNINGS_COUNT, params, **budget)
+        results = [counted]
+        if not as_int(counted.scalar(0)):
+            return Read(results=results)
         result = ctx.clickhouse.query(WARNINGS_DEDUP, params, **budget)
-        results.append(result)
+    else:
+        result = ctx.clickhouse.query(WARNINGS, params, **budget)
+        results = []
+    results.append(result)
     rows = result.dicts()
     causes = [CauseRow.from_warning_row(r) for r in rows]
     return Read(
