@@ -87,11 +87,12 @@ def _fill(template: str, n: str, ts: str = "0", did: str = "''") -> str:
     return template.format(n=n, ts=ts, did=did, ip=_IP.format(n=n))
 
 
-def events_insert(unit: int, offset: int, count: int) -> str:
+def events_insert(unit: int, offset: int, count: int, *, step: float | None = None, first: int | None = None) -> str:
     """`count` events of unit `unit` (rows offset .. offset+count of EVENTS_PER_UNIT), spread evenly over the
-    last EVENT_DAYS days; each unit's rows fall between the previous unit's (a denser deployment)."""
-    step = EVENT_DAYS * 86400 / CH_EVENTS_PER_UNIT
-    n = f"(number + {unit * CH_EVENTS_PER_UNIT})"
+    last EVENT_DAYS days; each unit's rows fall between the previous unit's (a denser deployment). `step` (seconds
+    between rows) and `first` (the first row's number, which varies its content) serve the live trickle."""
+    step = EVENT_DAYS * 86400 / CH_EVENTS_PER_UNIT if step is None else step
+    n = f"(number + {unit * CH_EVENTS_PER_UNIT if first is None else first})"
     did = f"concat('user-', toString({n} % 500000))"
     return f"""
 INSERT INTO events (uuid, event, properties, timestamp, team_id, distinct_id, elements_chain, created_at,
@@ -328,6 +329,34 @@ def _details(distinct_id: str, uuid: str, error: str, event: str, step: str) -> 
         pieces.append("'\"'")
     pieces.append("'}'")
     return "concat(" + ", ".join(pieces) + ")"
+
+
+# --- keeping the deployment live ---------------------------------------------------------------------------
+
+
+class Live:
+    """Events and dead-lettered events keep arriving while the benchmark measures, at the data's own rates, so
+    every round sees a deployment as live as the first (events in the last hour, DLQ causes still happening)."""
+
+    FIRST_ROW = 10_000_000_000  # row numbers of the trickle, apart from every unit's
+
+    def __init__(self, client, scale: float):
+        self.client, self.units = client, units_of(scale)
+        self.since = time.monotonic()
+        self.rows = 0
+
+    def tick(self) -> None:
+        elapsed = time.monotonic() - self.since
+        events = int(elapsed * self.units * CH_EVENTS_PER_UNIT / (EVENT_DAYS * 86400))
+        dead = int(elapsed * self.units * CH_DLQ_PER_UNIT / (DLQ_DAYS * 86400))
+        if events < 1:
+            return
+        self.client.execute(f"USE {DATABASE}")
+        self.client.execute(events_insert(0, 0, events, step=elapsed / events, first=self.FIRST_ROW + self.rows))
+        if dead:
+            self.client.execute(dlq_insert(0, 0, dead, seconds=elapsed, first=self.FIRST_ROW + self.rows, total=dead))
+        self.rows += events
+        self.since = time.monotonic()
 
 
 # --- a flood --------------------------------------------------------------------------------------------

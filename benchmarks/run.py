@@ -90,6 +90,7 @@ def main(argv=None) -> int:
         if len(everything["scales"]) > 1:
             tables.print_growth(everything["scales"])
         if not args.no_flood and everything["scales"]:
+            args.flood_scale = everything["scales"][-1]["scale"]
             everything["flood"] = measure_flood(servers, doctors, ch, args)
             tables.print_flood(everything["flood"])
         if args.chdb_scale != 0:
@@ -184,7 +185,8 @@ def measure_scale(scale: float, servers, doctors: list[Doctor], ch, args) -> dic
         )
     kinds["page"] = lambda: naive_dlq(ch, data.DATABASE)
     kinds["pgcount"] = lambda: naive_pg(pg.url, pg.admin_url)
-    rounds = run_rounds(kinds, args.repeat, args.max_load, servers.refresh)
+    live = data.Live(ch, scale)
+    rounds = run_rounds(kinds, args.repeat, args.max_load, lambda: (servers.refresh(), live.tick()))
     return {
         "scale": scale,
         "generated_s": round(generated),
@@ -227,7 +229,10 @@ def measure_flood(servers, doctors: list[Doctor], ch, args) -> dict:
     kinds = doctor_kinds(servers, doctors, ch, ch_url, servers.servers["postgres"].admin_url)
     kinds = {k: v for k, v in kinds.items() if k.startswith(("whole:", "dlq:"))}
     kinds["page"] = lambda: naive_dlq(ch, data.DATABASE)
-    rounds = run_rounds(kinds, max(min(3, args.repeat), args.repeat - 2), args.max_load, servers.refresh)
+    live = data.Live(ch, args.flood_scale)
+    rounds = run_rounds(
+        kinds, max(min(3, args.repeat), args.repeat - 2), args.max_load, lambda: (servers.refresh(), live.tick())
+    )
     fig = {"rows": args.flood_rows, "generated_s": round(generated), "data": vars(data.ch_describe(ch))}
     fig.update(collect(rounds, doctors))
     fig["page"] = figures.page(rounds)

@@ -25,6 +25,7 @@ MAX_PAYLOAD_BYTES = 16_000
 # the rows the digest may normalise.
 TOTALS_ROWS_PER_DIGEST_ROW = 50
 MINUTE = 60
+DIGEST_TIME_RESERVE = 6.0  # seconds of the check's deadline kept for what follows the digest
 
 
 @dataclass
@@ -84,13 +85,19 @@ def table_digest(ctx: Context, params: dict, budget: dict) -> Read:
     # not count, the budget itself bounds the scan, and the server stops it there.
     fits = not totals.partial and coverage.digested <= rows_budget
     scan = totals.rows_read + totals.rows_read // 10 + 65_536 if fits else rows_budget
+    # On a busy server a flood's digest may not finish in the check's time: it then stops reading at its limit,
+    # leaving time for the rest of the check, and answers from the rows it read (the coverage says how many).
     digest = ctx.clickhouse.query(
         DIGEST,
         dict(params, since=coverage.since),
         max_rows_to_read=max(scan, rows_budget),
         max_bytes_to_read=budget["max_bytes_to_read"],
+        timeout=max(1.0, ctx.remaining() - DIGEST_TIME_RESERVE),
+        partial_on_timeout=True,
     )
     causes = [CauseRow.from_row(r) for r in digest.dicts()]
+    if digest.partial:
+        coverage.digested = min(coverage.digested, sum(c.context for c in causes))
     per_hour: dict[int, int] = {}
     for minute, n in minutes.items():
         hour = minute * MINUTE // 3600 * 3600
