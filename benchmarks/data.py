@@ -24,13 +24,16 @@ from dataclasses import dataclass
 from tests.clickhouse_support import dlq_ddl, events_ddl, events_mv_ddl, events_stand_in_ddl, person_ddls
 from tests.postgres_support import EVENT_INDEXES_DDL, EVENT_TABLE_DDL, MIGRATIONS_DDL, RELATED_DDL, TEAM_DDL
 
-CH_EVENTS_PER_UNIT = 20_000_000
-CH_DLQ_PER_UNIT = 2_000_000
-PG_EVENTS_PER_UNIT = 5_000_000
+# Scale 1 is four units (so scales 0.25, 0.5 and 0.75 exist: the growth of a 4x larger deployment can be measured
+# where the disk does not hold scale 4).
+UNITS_PER_SCALE = 4
+CH_EVENTS_PER_UNIT = 5_000_000
+CH_DLQ_PER_UNIT = 500_000
+PG_EVENTS_PER_UNIT = 1_250_000
 EVENT_DAYS = 120
 DLQ_DAYS = 28
 CH_CHUNK = 5_000_000  # rows per INSERT (progress, and parts of a realistic size)
-PG_CHUNK = 1_000_000
+PG_CHUNK = 1_250_000
 DATABASE = "posthog"
 
 # --- ClickHouse -----------------------------------------------------------------------------------------
@@ -84,11 +87,12 @@ def _fill(template: str, n: str, ts: str = "0", did: str = "''") -> str:
     return template.format(n=n, ts=ts, did=did, ip=_IP.format(n=n))
 
 
-def events_insert(unit: int, offset: int, count: int) -> str:
+def events_insert(unit: int, offset: int, count: int, *, step: float | None = None, first: int | None = None) -> str:
     """`count` events of unit `unit` (rows offset .. offset+count of EVENTS_PER_UNIT), spread evenly over the
-    last EVENT_DAYS days; each unit's rows fall between the previous unit's (a denser deployment)."""
-    step = EVENT_DAYS * 86400 / CH_EVENTS_PER_UNIT
-    n = f"(number + {unit * CH_EVENTS_PER_UNIT})"
+    last EVENT_DAYS days; each unit's rows fall between the previous unit's (a denser deployment). `step` (seconds
+    between rows) and `first` (the first row's number, which varies its content) serve the live trickle."""
+    step = EVENT_DAYS * 86400 / CH_EVENTS_PER_UNIT if step is None else step
+    n = f"(number + {unit * CH_EVENTS_PER_UNIT if first is None else first})"
     did = f"concat('user-', toString({n} % 500000))"
     return f"""
 INSERT INTO events (uuid, event, properties, timestamp, team_id, distinct_id, elements_chain, created_at,
@@ -152,12 +156,38 @@ def _sql_array(items: list[str]) -> str:
     return "[" + ", ".join("'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'" for s in items) + "]"
 
 
-def dlq_insert(unit: int, offset: int, count: int) -> str:
-    """`count` DLQ rows of unit `unit`, over the last DLQ_DAYS days; cause c (0 .. DLQ_CAUSES-1) is picked with
-    a skewed distribution (a few causes hold most rows, as in real queues) and is the pair
-    (location c mod 8, message c div 8)."""
-    step = DLQ_DAYS * 86400 / CH_DLQ_PER_UNIT
-    n = f"(number + {unit * CH_DLQ_PER_UNIT})"
+# The DLQ is written as Kafka delivers it: in time order, a few seconds of events per insert, which merges join
+# into parts that each hold a stretch of time. The benchmark inserts 6 hours at a time, oldest first (one insert
+# of four weeks would put every day into every part: a layout no live DLQ has).
+DLQ_CHUNK_SECONDS = 6 * 3600
+
+
+def time_ordered_chunks(rows: int, chunks: int) -> list[tuple[int, int]]:
+    """(first row, rows) of `chunks` slices of rows 0 .. rows-1, oldest first (row 0 is the newest)."""
+    bounds = [rows * i // chunks for i in range(chunks + 1)]
+    return [(bounds[i], bounds[i + 1] - bounds[i]) for i in reversed(range(chunks))]
+
+
+def dlq_insert(
+    unit: int,
+    offset: int,
+    count: int,
+    *,
+    seconds: float = DLQ_DAYS * 86400,
+    skew: int = 3,
+    first: int | None = None,
+    newest_age: int = 0,
+    total: int | None = None,
+) -> str:
+    """`count` DLQ rows of unit `unit`, over the last `seconds` (DLQ_DAYS days); cause c (0 .. DLQ_CAUSES-1) is
+    picked with a skewed distribution (a few causes hold most rows, as in real queues; a higher `skew`
+    concentrates them more) and is the pair (location c mod 8, message c div 8). Row n of the unit gets Kafka
+    offset `first` + n (default: unit * CH_DLQ_PER_UNIT + n), which tells the units apart. `total` rows (of
+    which this insert may be a slice, rows offset .. offset+count) spread over `seconds`, the newest
+    `newest_age` seconds old."""
+    first = unit * CH_DLQ_PER_UNIT if first is None else first
+    step = seconds / (total or CH_DLQ_PER_UNIT)
+    n = f"(number + {first})"
     did = f"concat('user-', toString({n} % 500000))"
     kinds = {"n": 1, "u": 2, "ip": 3, "id": 4, "key": 5, "s": 8}
     texts, slots = [[], [], []], [[], []]
@@ -194,12 +224,203 @@ SELECT generateUUIDv4(), generateUUIDv4(), {_fill(_EVENT_NAME, n)}, {properties}
            ', "timestamp": "', toString(at), '", "uuid": "', toString(generateUUIDv4()), '"}}'),
     at, arrayElement({_sql_array(DLQ_LOCATIONS)}, 1 + cause % {len(DLQ_LOCATIONS)}), {error},
     if(cause % {len(DLQ_LOCATIONS)} = 4, ['django_server'], ['plugin_server', 'ingest_event']),
-    at + 1 + {n} % 4, number
-FROM (SELECT number, toDateTime(now() - toUInt32((number + {unit} / {max(unit + 1, 1)}) * {step})) AS at,
-             toUInt32(pow((cityHash64(number + {unit * CH_DLQ_PER_UNIT}, 20) % 1000000) / 1000000, 3) * {DLQ_CAUSES})
+    at + 1 + {n} % 4, {n}
+FROM (SELECT number,
+             toDateTime(now() - {newest_age} - toUInt32((number + {unit} / {max(unit + 1, 1)}) * {step})) AS at,
+             toUInt32(pow((cityHash64({n}, 20) % 1000000) / 1000000, {skew}) * {DLQ_CAUSES})
                  AS cause, {values} AS vals
       FROM numbers({offset}, {count}))
 """
+
+
+# --- ingestion warnings -----------------------------------------------------------------------------------
+
+# PostHog's ingestion_warnings (posthog/models/ingestion_warnings/sql.py @ 732a92a): a Distributed table over
+# sharded_ingestion_warnings. On one node the benchmark keeps the data table itself under the read name, with
+# the data table's partitioning and sort key (a View would stand in for the Distributed table on 18.16 less
+# faithfully: 18.16 does not push conditions into a view).
+WARNINGS_DDL = (
+    "CREATE TABLE ingestion_warnings (team_id Int64, source VARCHAR, type VARCHAR, details VARCHAR, "
+    "timestamp DateTime, _timestamp DateTime, _offset UInt64, _partition UInt64) ENGINE = MergeTree() "
+    "PARTITION BY toYYYYMMDD(timestamp) ORDER BY (team_id, toHour(timestamp), type, source, timestamp)"
+)
+WARNINGS_PER_UNIT = 75_000  # warnings that lose nothing, over WARNING_DAYS
+WARNING_DAYS = 30
+MIRRORED_EVERY = 20  # one DLQ row in this many also has a pipeline_step_dlq warning (PostHog wrote both, 2024)
+KAFKA_ONLY_PER_UNIT = 5_000  # pipeline_step_dlq warnings of events dead-lettered to Kafka only, last 7 days
+BENIGN_TYPES = [
+    "cannot_merge_already_identified",
+    "cannot_merge_already_identified",
+    "event_timestamp_in_future",
+    "ignored_invalid_timestamp",
+    "person_properties_size_violation",
+    "client_ingestion_warning",
+]
+
+
+def warnings_inserts(unit: int) -> list[str]:
+    """Unit `unit`'s ingestion warnings: benign ones (rate-limited types, details as the plugin server writes
+    them), a pipeline_step_dlq warning for every MIRRORED_EVERY-th DLQ row of the unit (same event uuid, error
+    and time: the `sendEventToDLQ` era wrote both), and warnings of events dead-lettered to Kafka only."""
+    step = WARNING_DAYS * 86400 / WARNINGS_PER_UNIT
+    n = f"(number + {unit * WARNINGS_PER_UNIT})"
+    benign = f"""
+INSERT INTO ingestion_warnings (team_id, source, type, details, timestamp, _timestamp, _offset, _partition)
+SELECT 1 + {n} % 20, 'plugin-server', arrayElement({_sql_array(BENIGN_TYPES)}, 1 + {n} % {len(BENIGN_TYPES)}),
+    concat('{{"sourcePersonDistinctId":"user-', toString({n} % 500000), '","targetPersonDistinctId":"user-',
+           toString(({n} + 7) % 500000), '","eventUuid":"', toString(generateUUIDv4()), '"}}'),
+    at, at, {n}, 0
+FROM (SELECT number, toDateTime(now() - toUInt32((number + {unit} / {unit + 1}) * {step})) AS at
+      FROM numbers({WARNINGS_PER_UNIT}))
+"""
+    step_of_location = (
+        "if(position(error_location, ':') > 0, substring(error_location, position(error_location, ':') + 1), "
+        "error_location)"
+    )
+    mirrored = f"""
+INSERT INTO ingestion_warnings (team_id, source, type, details, timestamp, _timestamp, _offset, _partition)
+SELECT team_id, 'plugin-server', 'pipeline_step_dlq',
+    {_details("distinct_id", "toString(event_uuid)", "error", "event", step_of_location)},
+    error_timestamp, _timestamp, _offset, 0
+FROM events_dead_letter_queue
+WHERE _offset >= {unit * CH_DLQ_PER_UNIT} AND _offset < {(unit + 1) * CH_DLQ_PER_UNIT}
+  AND _offset % {MIRRORED_EVERY} = 0
+"""
+    k = f"(number + {unit * KAFKA_ONLY_PER_UNIT})"
+    kafka_step = 7 * 86400 / KAFKA_ONLY_PER_UNIT
+    error = (
+        f"arrayElement(['Merge limit exceeded for team 1 (', 'deadlock detected (process ', "
+        f"'Invalid person properties size: '], 1 + {k} % 3)"
+    )
+    kafka_only = f"""
+INSERT INTO ingestion_warnings (team_id, source, type, details, timestamp, _timestamp, _offset, _partition)
+SELECT 1 + {k} % 4, 'plugin-server', 'pipeline_step_dlq',
+    {
+        _details(
+            f"concat('user-', toString({k} % 500000))",
+            "toString(generateUUIDv4())",
+            f"concat({error}, toString(cityHash64({k}) % 100000), ')')",
+            "'$pageview'",
+            f"arrayElement(['processPersonsStep', 'prepareEventStep'], 1 + {k} % 2)",
+        )
+    },
+    at, at, {k}, 0
+FROM (SELECT number, toDateTime(now() - toUInt32((number + {unit} / {unit + 1}) * {kafka_step})) AS at
+      FROM numbers({KAFKA_ONLY_PER_UNIT}))
+"""
+    return [benign, mirrored, kafka_only]
+
+
+def _details(distinct_id: str, uuid: str, error: str, event: str, step: str) -> str:
+    """SQL for a pipeline_step_dlq warning's details as JSON.stringify writes them (pipeline-helpers.ts @ b3cd2b3):
+    {"distinctId", "eventUuid", "error", "event", "step"}, the error's double quotes escaped."""
+    parts = [
+        ("distinctId", distinct_id),
+        ("eventUuid", uuid),
+        ("error", f"replaceAll({error}, '\"', '\\\\\"')"),
+        ("event", event),
+        ("step", step),
+    ]
+    pieces = []
+    for i, (key, value) in enumerate(parts):
+        lead = "{" if i == 0 else ","
+        pieces.append(f'\'{lead}"{key}":"\'')
+        pieces.append(value)
+        pieces.append("'\"'")
+    pieces.append("'}'")
+    return "concat(" + ", ".join(pieces) + ")"
+
+
+# --- keeping the deployment live ---------------------------------------------------------------------------
+
+
+class Live:
+    """Events and dead-lettered events keep arriving while the benchmark measures, at the data's own rates, so
+    every round sees a deployment as live as the first (events in the last hour, DLQ causes still happening)."""
+
+    FIRST_ROW = 10_000_000_000  # row numbers of the trickle, apart from every unit's
+
+    def __init__(self, client, scale: float):
+        self.client, self.units = client, units_of(scale)
+        self.since = time.monotonic()
+        self.rows = 0
+
+    def tick(self) -> None:
+        elapsed = time.monotonic() - self.since
+        events = int(elapsed * self.units * CH_EVENTS_PER_UNIT / (EVENT_DAYS * 86400))
+        dead = int(elapsed * self.units * CH_DLQ_PER_UNIT / (DLQ_DAYS * 86400))
+        if events < 1:
+            return
+        self.client.execute(f"USE {DATABASE}")
+        self.client.execute(events_insert(0, 0, events, step=elapsed / events, first=self.FIRST_ROW + self.rows))
+        if dead:
+            self.client.execute(dlq_insert(0, 0, dead, seconds=elapsed, first=self.FIRST_ROW + self.rows, total=dead))
+        self.rows += events
+        self.since = time.monotonic()
+
+
+# --- a flood --------------------------------------------------------------------------------------------
+
+FLOOD_ROWS = 10_000_000
+FLOOD_FIRST_OFFSET = 1_000_000_000  # Kafka offsets of the flood's rows, apart from every unit's
+FLOOD_INSERTS = 24  # one an hour, oldest first
+
+
+def flood_seed(client, rows: int = FLOOD_ROWS, log=print) -> None:
+    """`rows` more DLQ rows in the last 24 hours: an incident, concentrated on a few causes (skew 8). Added once;
+    `flood_remove` takes them out again (the DLQ table's other rows stay)."""
+    have = client.execute(
+        f"SELECT count() FROM {DATABASE}.events_dead_letter_queue WHERE _offset >= {FLOOD_FIRST_OFFSET}"
+    )[0][0]
+    if have:
+        if have == rows:
+            return
+        flood_remove(client, log)
+    started = time.monotonic()
+    client.execute(f"USE {DATABASE}")
+    for offset, count in time_ordered_chunks(rows, FLOOD_INSERTS):
+        client.execute(
+            dlq_insert(
+                0,
+                offset,
+                count,
+                seconds=86400 - 60,
+                skew=8,
+                first=FLOOD_FIRST_OFFSET,
+                newest_age=30,
+                total=rows,
+            ),
+            settings={"max_insert_block_size": rows},
+        )
+    log(f"  clickhouse: DLQ flood of {rows:,} rows in the last 24 h added in {time.monotonic() - started:.0f} s")
+    wait_for_merges(client, log)
+
+
+def flood_remove(client, log=print) -> None:
+    """Take the flood out again: the DLQ table's parts are rewritten without it (an ALTER DELETE mutation)."""
+    started = time.monotonic()
+    client.execute(f"ALTER TABLE {DATABASE}.events_dead_letter_queue DELETE WHERE _offset >= {FLOOD_FIRST_OFFSET}")
+    while client.execute(f"SELECT count() FROM system.mutations WHERE database = '{DATABASE}' AND NOT is_done")[0][0]:
+        time.sleep(1)
+    log(f"  clickhouse: DLQ flood removed in {time.monotonic() - started:.0f} s")
+    wait_for_merges(client, log)
+
+
+def shrink(factor: int) -> None:
+    """Divide every size by `factor` (the benchmark's --tiny: the same code paths on little data)."""
+    global CH_EVENTS_PER_UNIT, CH_DLQ_PER_UNIT, PG_EVENTS_PER_UNIT, CH_CHUNK, PG_CHUNK, WARNINGS_PER_UNIT
+    global KAFKA_ONLY_PER_UNIT
+    CH_EVENTS_PER_UNIT //= factor
+    CH_DLQ_PER_UNIT //= factor
+    PG_EVENTS_PER_UNIT //= factor
+    CH_CHUNK //= factor
+    PG_CHUNK //= factor
+    WARNINGS_PER_UNIT //= factor
+    KAFKA_ONLY_PER_UNIT //= factor
+
+
+def units_of(scale: float) -> int:
+    return max(1, round(scale * UNITS_PER_SCALE))
 
 
 @dataclass
@@ -230,8 +451,9 @@ def ch_admin(admin_url: str):
     )
 
 
-def ch_seed(client, scale: int, log=print) -> ClickHouseData:
-    """Bring the ClickHouse database to `scale` units (adding units to what is there)."""
+def ch_seed(client, scale: float, log=print) -> ClickHouseData:
+    """Bring the ClickHouse database to `scale` (adding units to what is there)."""
+    units = units_of(scale)
     client.execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
     tables = {r[0] for r in client.execute(f"SELECT name FROM system.tables WHERE database = '{DATABASE}'")}
     if "events" not in tables:
@@ -241,6 +463,7 @@ def ch_seed(client, scale: int, log=print) -> ClickHouseData:
             events_mv_ddl(DATABASE, "events"),
             dlq_ddl(False),
             *person_ddls(False),
+            WARNINGS_DDL,
         ):
             client.execute(
                 ddl.replace("CREATE TABLE ", f"CREATE TABLE {DATABASE}.", 1).replace(
@@ -248,8 +471,13 @@ def ch_seed(client, scale: int, log=print) -> ClickHouseData:
                 )
             )
     have = client.execute(f"SELECT count() FROM {DATABASE}.events")[0][0] // CH_EVENTS_PER_UNIT
-    have_dlq = client.execute(f"SELECT count() FROM {DATABASE}.events_dead_letter_queue")[0][0] // CH_DLQ_PER_UNIT
-    for unit in range(have, scale):
+    have_dlq = (
+        client.execute(f"SELECT count() FROM {DATABASE}.events_dead_letter_queue WHERE _offset < {FLOOD_FIRST_OFFSET}")[
+            0
+        ][0]
+        // CH_DLQ_PER_UNIT
+    )
+    for unit in range(have, units):
         started = time.monotonic()
         for offset in range(0, CH_EVENTS_PER_UNIT, CH_CHUNK):
             client.execute(f"USE {DATABASE}")
@@ -258,11 +486,17 @@ def ch_seed(client, scale: int, log=print) -> ClickHouseData:
                 settings={"max_insert_block_size": CH_CHUNK, "max_block_size": 65536},
             )
         log(f"  clickhouse: events unit {unit + 1} ({CH_EVENTS_PER_UNIT:,} rows) in {time.monotonic() - started:.0f} s")
-    for unit in range(have_dlq, scale):
+    for unit in range(have_dlq, units):
         started = time.monotonic()
         client.execute(f"USE {DATABASE}")
-        client.execute(dlq_insert(unit, 0, CH_DLQ_PER_UNIT), settings={"max_insert_block_size": CH_DLQ_PER_UNIT})
-        log(f"  clickhouse: DLQ unit {unit + 1} ({CH_DLQ_PER_UNIT:,} rows) in {time.monotonic() - started:.0f} s")
+        for first, count in time_ordered_chunks(CH_DLQ_PER_UNIT, DLQ_DAYS * 86400 // DLQ_CHUNK_SECONDS):
+            client.execute(dlq_insert(unit, first, count), settings={"max_insert_block_size": CH_DLQ_PER_UNIT})
+        for statement in warnings_inserts(unit):
+            client.execute(statement, settings={"max_insert_block_size": CH_DLQ_PER_UNIT})
+        log(
+            f"  clickhouse: DLQ unit {unit + 1} ({CH_DLQ_PER_UNIT:,} rows) and its ingestion warnings in "
+            f"{time.monotonic() - started:.0f} s"
+        )
     wait_for_merges(client, log)
     return ch_describe(client)
 
@@ -314,7 +548,7 @@ SELECT (ARRAY['$pageview', '$autocapture', '$pageview', '$pageleave', '$identify
            '["new-onboarding", "billing-v2"]'::jsonb, 'token', 'phc_Wq8sT1aVbN3cXz7yU2kLmP9oI4jH6gF5dS0',
            '$geoip_city_name', 'Berlin', '$geoip_country_code', 'DE', '$ip', '203.0.' || (g %% 256) || '.7'),
        '[]'::jsonb, t, 1, 'user-' || (g %% 500000), CASE WHEN g %% 6 = 1 THEN md5((g %% 97)::text) END, t
-FROM generate_series(%(first)s, %(last)s) AS g,
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g,
      LATERAL (SELECT now() - make_interval(secs => (g - %(base)s + %(shift)s) * %(step)s)) AS x(t)
 """
 
@@ -326,7 +560,7 @@ class PostgresData:
     total_bytes: int
 
 
-def pg_seed(admin_url: str, scale: int, log=print) -> PostgresData:
+def pg_seed(admin_url: str, scale: float, log=print) -> PostgresData:
     """Bring posthog_event to `scale` units (5M events each), then VACUUM ANALYZE."""
     import psycopg
 
@@ -341,7 +575,7 @@ def pg_seed(admin_url: str, scale: int, log=print) -> PostgresData:
             conn.execute(EVENT_TABLE_DDL)
         have = conn.execute("SELECT count(*) FROM posthog_event").fetchone()[0] // PG_EVENTS_PER_UNIT
         step = EVENT_DAYS * 86400 / PG_EVENTS_PER_UNIT
-        for unit in range(have, scale):
+        for unit in range(have, units_of(scale)):
             started = time.monotonic()
             base = unit * PG_EVENTS_PER_UNIT
             for first in range(base, base + PG_EVENTS_PER_UNIT, PG_CHUNK):
@@ -362,7 +596,7 @@ def pg_seed(admin_url: str, scale: int, log=print) -> PostgresData:
             if not exists and unit == have:
                 conn.execute(EVENT_INDEXES_DDL)  # after the first bulk load, as a fast load does
                 exists = True
-        if have < scale:
+        if have < units_of(scale):
             started = time.monotonic()
             conn.execute("VACUUM ANALYZE")  # what autovacuum does on a live deployment (disabled on these tables)
             log(f"  postgres: VACUUM ANALYZE in {time.monotonic() - started:.0f} s")

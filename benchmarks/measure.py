@@ -2,8 +2,12 @@
 
 - wall time: from spawning the process to its exit (interpreter start included);
 - peak memory: the child's maximum resident set size, from the kernel (`wait4` rusage), exact;
-- ClickHouse: rows, bytes and server time from `system.query_log`, by the run's query ids
-  (`posthog-doctor:<run id>:<check id>:<n>:<hex>`), after `SYSTEM FLUSH LOGS`;
+- ClickHouse: every statement of the run from `system.query_log`, found by the run's query ids
+  (`posthog-doctor:<run id>:<check id>:<query name>:<n>:<hex>`) and attributed by the query name in the id,
+  never by matching SQL text: rows, bytes, server time and CPU; statements that failed are counted. Bytes are
+  given twice: `read_bytes` as the server reports it, which on 18.16 counts only the PREWHERE columns of a
+  query that has a PREWHERE, and the uncompressed bytes its decompression actually produced
+  (`CompressedReadBufferBytes`), which count every column read;
 - Postgres: the deltas of posthog_event's counters in pg_stat_user_tables / pg_statio_user_tables, read once
   every doctor session has ended (a backend publishes its counters when it exits).
 """
@@ -14,7 +18,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -44,7 +47,6 @@ class Process:
 def run_process(argv: list[str], env: dict | None = None, cwd: Path | None = None) -> Process:
     """Run a command to its end; wall time and the peak RSS of that process (not of its parent). It runs in a
     folder of its own, so `python -m` cannot pick up a checkout from the working directory."""
-    env = env if env is not None else doctor_env()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd or tempfile.gettempdir())
@@ -61,47 +63,16 @@ def run_process(argv: list[str], env: dict | None = None, cwd: Path | None = Non
         )
 
 
-_SOURCE: list[Path] = []  # a checkout to run instead of the installed doctor (use_source)
-_SOURCE_NAMES: list[str] = []
+@dataclass
+class Doctor:
+    """One installed doctor: its console script, and the environment it runs with."""
 
+    label: str  # "after", "before"
+    script: Path
+    source: str  # what was installed (a checkout, a commit)
 
-def use_source(checkout: Path | None) -> None:
-    """Run the doctor from another checkout (e.g. an older commit, for before/after figures), or (None) the
-    installed one again. The checkout is copied as an install lays it out (checks/ and templates/ inside
-    posthog_doctor/) to a temporary folder that comes first on PYTHONPATH, and started the way the console
-    script starts it."""
-    for old in _SOURCE:
-        shutil.rmtree(old, ignore_errors=True)
-    _SOURCE.clear()
-    if checkout is None:
-        return
-    overlay = Path(tempfile.mkdtemp(prefix="phd-bench-src-"))
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(checkout / "posthog_doctor", overlay / "posthog_doctor", ignore=ignore)
-    for name in ("checks", "templates"):
-        shutil.copytree(checkout / name, overlay / "posthog_doctor" / name, ignore=ignore)
-    _SOURCE[:] = [overlay]
-    _SOURCE_NAMES[:] = [str(checkout)]
-
-
-def doctor_source() -> str:
-    return _SOURCE_NAMES[0] if _SOURCE else ""
-
-
-def doctor_command() -> list[str]:
-    """The installed console script beside this interpreter (what a user runs), else `python -m`."""
-    script = Path(sys.executable).with_name("posthog-doctor")
-    if script.exists() and not _SOURCE:
-        return [str(script)]
-    return [sys.executable, "-c", "import sys; from posthog_doctor.cli import main; sys.exit(main())"]
-
-
-def doctor_env() -> dict:
-    from . import ORIGINAL_ENVIRON
-
-    if not _SOURCE:
-        return dict(ORIGINAL_ENVIRON)
-    return dict(ORIGINAL_ENVIRON, PYTHONPATH=os.pathsep.join([str(_SOURCE[0]), ORIGINAL_ENVIRON.get("PYTHONPATH", "")]))
+    def command(self, *args: str) -> list[str]:
+        return [str(self.script), *args]
 
 
 @dataclass
@@ -109,45 +80,44 @@ class DoctorRun:
     process: Process
     run_id: str
     overall: str
-    checks: dict[str, dict]  # id -> {status, duration_ms, io}
+    checks: dict[str, dict]  # id -> {status, duration_ms, io, summary, partial}
     ch_queries: list[dict] = field(default_factory=list)  # from system.query_log
     pg: dict[str, int] = field(default_factory=dict)  # counter deltas on posthog_event
+    load: float = 0.0  # 1-minute load average when the run started
 
-    def ch_total(self, key: str) -> int:
-        return sum(q[key] for q in self.ch_queries)
+    def ch_total(self, key: str, check: str = "", names: tuple[str, ...] = ()) -> int:
+        return sum(
+            q[key]
+            for q in self.ch_queries
+            if (not check or q["check"] == check) and (not names or q["name"] in names) and not q["failed"]
+        )
 
-    def ch_for(self, check_id: str, key: str, table: str = "") -> int:
-        return sum(q[key] for q in self.ch_queries if q["check"] == check_id and (not table or table in q["query"]))
+    def ch_failed(self) -> int:
+        return sum(1 for q in self.ch_queries if q["failed"])
 
 
-def run_doctor(urls: dict[str, str], ch_admin, pg_admin_url: str | None, extra: list[str] = ()) -> DoctorRun:
+def run_doctor(
+    doctor: Doctor,
+    args: list[str],
+    env: dict[str, str],
+    ch_admin=None,
+    pg_admin_url: str | None = None,
+    extra: list[str] = (),
+) -> DoctorRun:
+    """`posthog-doctor run` as the README tells customers (default formats: Markdown, HTML and JSON, each scanned
+    for secrets before it is written), reports in a fresh folder; then the servers' records of what it cost."""
     out = Path(tempfile.mkdtemp(prefix="phd-bench-report-"))
     try:
         before = pg_counters(pg_admin_url) if pg_admin_url else {}
-        argv = doctor_command() + [
-            "run",
-            "--clickhouse-url",
-            urls.get("clickhouse", "off"),
-            "--postgres-url",
-            urls.get("postgres", "off"),
-            "--redis-url",
-            urls.get("redis", "off"),
-            "--posthog-url",
-            "off",
-            "--plugin-server-url",
-            "off",
-            "--output",
-            str(out),
-            "--format",
-            "json",
-            "--quiet",
-            *extra,
-        ]
-        process = run_process(argv, cwd=out)
+        load = os.getloadavg()[0]
+        process = run_process(doctor.command("run", *args, "--output", str(out), *extra), env=env, cwd=out)
         report_file = out / "report.json"
         if not report_file.exists():
             raise RuntimeError(f"the doctor wrote no report (exit {process.code}): {process.stderr[-2000:]}")
         report = json.loads(report_file.read_text())
+        missing = [f for f in ("report.md", "report.html") if not (out / f).exists() and "--format" not in extra]
+        if missing:
+            raise RuntimeError(f"the doctor did not write {', '.join(missing)}")
     finally:
         shutil.rmtree(out, ignore_errors=True)
     run = DoctorRun(
@@ -160,9 +130,11 @@ def run_doctor(urls: dict[str, str], ch_admin, pg_admin_url: str | None, extra: 
                 "duration_ms": c["duration_ms"],
                 "io": c.get("io", {}),
                 "summary": c["summary"],
+                "partial": c.get("partial", False),
             }
             for c in report["checks"]
         },
+        load=load,
     )
     if ch_admin is not None:
         run.ch_queries = query_log(ch_admin, f"posthog-doctor:{run.run_id}:%")
@@ -172,25 +144,39 @@ def run_doctor(urls: dict[str, str], ch_admin, pg_admin_url: str | None, extra: 
     return run
 
 
-def query_log(ch_admin, id_pattern: str) -> list[dict]:
-    """Finished queries whose id matches `id_pattern` (a LIKE pattern), with rows, bytes and server time."""
-    ch_admin.execute("SYSTEM FLUSH LOGS")
-    rows = ch_admin.execute(
-        "SELECT query_id, query, read_rows, read_bytes, query_duration_ms, memory_usage FROM system.query_log "
-        "WHERE type = 2 AND query_id LIKE %(p)s AND event_date >= yesterday()",
-        {"p": id_pattern},
-    )
+def query_log(ch_admin, id_pattern: str, expect: int = 0) -> list[dict]:
+    """Every statement whose id matches `id_pattern` (a LIKE pattern) that ended, finished or failed, with its
+    name (from the id), rows, bytes, server time, CPU and memory. Waits until the log holds `expect` of them."""
+    for _ in range(50):
+        ch_admin.execute("SYSTEM FLUSH LOGS")
+        rows = ch_admin.execute(
+            "SELECT query_id, type, read_rows, read_bytes, query_duration_ms, memory_usage, "
+            "arrayFilter((v, n) -> n = 'CompressedReadBufferBytes', ProfileEvents.Values, ProfileEvents.Names)[1], "
+            "arrayFilter((v, n) -> n = 'UserTimeMicroseconds', ProfileEvents.Values, ProfileEvents.Names)[1], "
+            "exception "
+            "FROM system.query_log WHERE type != 1 AND query_id LIKE %(p)s AND event_date >= yesterday()",
+            {"p": id_pattern},
+        )
+        if len(rows) >= expect:
+            break
+        time.sleep(0.1)
     queries = []
-    for query_id, query, read_rows, read_bytes, duration, memory in rows:
+    for query_id, kind, read_rows, read_bytes, duration, memory, decompressed, cpu_us, exception in rows:
         parts = query_id.split(":")
+        # posthog-doctor:<run>:<check>:<name>:<n>:<hex>; the benchmark's own: <tag>:<name>:<n>
+        check, name = (parts[2], parts[3]) if parts[0] == "posthog-doctor" and len(parts) >= 6 else ("", parts[-2])
         queries.append(
             {
                 "id": query_id,
-                "check": parts[2] if len(parts) > 4 else parts[-2],
-                "query": query,
+                "check": check,
+                "name": name,
+                "failed": int(kind) != 2,
+                "exception": str(exception)[:300],
                 "read_rows": int(read_rows),
                 "read_bytes": int(read_bytes),
+                "bytes": int(decompressed or 0),
                 "ms": int(duration),
+                "cpu_ms": int(cpu_us or 0) // 1000,
                 "memory": int(memory),
             }
         )

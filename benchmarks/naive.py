@@ -54,29 +54,33 @@ GROUP_BYS = (
 @dataclass
 class NaiveDlq:
     wall_s: float
-    queries: dict[str, dict] = field(default_factory=dict)  # metric -> {read_rows, read_bytes, ms, wall_s}
+    queries: dict[str, dict] = field(default_factory=dict)  # metric -> {read_rows, bytes, ms, cpu_ms, wall_s}
+    failed: int = 0
 
     def total(self, key: str, only=None) -> float:
         return sum(q[key] for k, q in self.queries.items() if only is None or k in only)
 
 
 def naive_dlq(ch_admin, database: str, window_days: int = 7) -> NaiveDlq:
-    """PostHog's DLQ page, one metric after another as its view computes them."""
+    """PostHog's DLQ page, one metric after another as its view computes them, on the same connection kind as
+    the doctor (the native protocol)."""
+    from datetime import timedelta
+
     now = ch_admin.execute("SELECT now()")[0][0]
-    params = {"start": now.replace(microsecond=0) - __import__("datetime").timedelta(days=window_days), "end": now}
+    params = {"start": now.replace(microsecond=0) - timedelta(days=window_days), "end": now}
     tag = f"naive-dlq:{uuid.uuid4().hex[:12]}"
     walls = {}
+    ch_admin.execute(f"USE {database}")
     started = time.perf_counter()
     for n, (key, sql) in enumerate(DLQ_PAGE.items()):
         begun = time.perf_counter()
-        ch_admin.execute(f"USE {database}")
         ch_admin.execute(sql, params, query_id=f"{tag}:{key}:{n}")
         walls[key] = time.perf_counter() - begun
     wall = time.perf_counter() - started
     result = NaiveDlq(wall)
-    for q in query_log(ch_admin, f"{tag}:%"):
-        key = q["id"].split(":")[2]
-        result.queries[key] = dict(q, wall_s=walls[key])
+    for q in query_log(ch_admin, f"{tag}:%", expect=len(DLQ_PAGE)):
+        result.queries[q["name"]] = dict(q, wall_s=walls.get(q["name"], 0.0))
+        result.failed += int(q["failed"])
     return result
 
 

@@ -39,6 +39,7 @@ from .connectors.zookeeper import FourLetterAnswer, ZooKeeper
 from .context import Context
 from .model import Advice, Evidence, Item, Point, Series, Status, Table, Text, Values, worst
 from .outcome import Finding, Outcome, Skip, Undetermined, conclude, fail, ok, outcome, undetermined, warn
+from .yaml_data import load_yaml
 
 __all__ = [
     # declaring a check
@@ -70,6 +71,8 @@ __all__ = [
     "Item",
     "Text",
     "units",
+    # its knowledge, kept as YAML data beside it
+    "load_yaml",
     # the connectors (for annotations) and what they return or raise
     "ClickHouse",
     "Postgres",

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -232,13 +233,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_plan
 
     settings, registry, options, plan = _prepare(args)
-    progress = TerminalProgress(len(plan.entries) + len(registry.problems), quiet=args.quiet)
-    try:
-        report = run_plan(plan, settings, options, problems=registry.problems, progress=progress.callbacks())
-    finally:
-        progress.close()
-    report.diagnosis = diagnose_safely(report.checks)
-    report = redact(report, settings.secrets, settings.redact)
     needed = list(
         dict.fromkeys(
             settings.formats
@@ -246,6 +240,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             + ([args.print_format] if args.print_format else [])
         )
     )
+    # The checks mostly wait on their servers: meanwhile, compile the templates and read the diagnosis rules.
+    warming = threading.Thread(
+        target=_warm_outputs, args=(needed + ([] if args.quiet else ["text"]),), daemon=True, name="warm-outputs"
+    )
+    warming.start()
+    progress = TerminalProgress(len(plan.entries) + len(registry.problems), quiet=args.quiet)
+    try:
+        report = run_plan(plan, settings, options, problems=registry.problems, progress=progress.callbacks())
+    finally:
+        progress.close()
+    warming.join()
+    report.diagnosis = diagnose_safely(report.checks)
+    report = redact(report, settings.secrets, settings.redact)
     rendered = render_all(report, needed, settings.secrets)
     stem = report_stem(settings.ticket, settings.customer)
     paths = write_reports({f: rendered[f] for f in settings.formats}, settings.output, stem)
@@ -257,6 +264,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.print_format:
         sys.stdout.write(rendered[args.print_format])
     return report.exit_code()
+
+
+def _warm_outputs(formats: list[str]) -> None:
+    """Work the end of a run needs, done ahead (see cmd_run). A failure here only costs time: rendering and the
+    diagnosis do the same work again and report their own errors."""
+    try:
+        from .diagnosis import bundled_knowledge
+        from .render import warm
+
+        warm(formats)
+        bundled_knowledge()
+    except Exception:  # noqa: BLE001 - see the docstring
+        pass
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -55,13 +55,20 @@ def run_plan(
     run_deadline = Deadline(settings.timeout)
     run_id = uuid.uuid4().hex[:12]
 
-    probes, endpoints = probe_components(
-        plan.components, settings, min(PROBE_SECONDS, settings.timeout / 3), tag=f"{run_id}:probe"
+    done: queue.Queue[tuple[str, str, CheckResult | None]] = queue.Queue()
+    # Every component is probed at once, and each check starts as soon as the components it touches have
+    # answered (or failed to): a slow probe delays only the checks that need that component.
+    probing = Probing(
+        plan.components,
+        settings,
+        min(PROBE_SECONDS, settings.timeout / 3),
+        f"{run_id}:probe",
+        lambda name: done.put(("probe", name, None)),
     )
     state = RunState(
         run_id,
-        endpoints,
-        probes,
+        probing.endpoints,
+        probing.probes,
         api_key=settings.api_key,
         project_token=settings.project_token,
         status_file=settings.status_file,
@@ -74,19 +81,14 @@ def run_plan(
         if not entry.runs:
             results.append(_result(entry.check, Outcome(Status.SKIPPED, entry.reason), 0))
             continue
-        down = [n for n in entry.check.needs if not probes.get(n, ProbeResult(True, "")).reachable]
-        if down:
-            name = down[0]
-            reason = f"{COMPONENTS[name].label} unavailable: {probes[name].summary}"
-            results.append(_result(entry.check, Outcome(Status.SKIPPED, reason), 0))
-        else:
-            runnable.append(entry.check)
+        runnable.append(entry.check)
     for r in results:
         progress.finished(r)
 
     ran, deadline_hit = _run_pool(
-        runnable, state, options, settings.concurrency, run_deadline, settings.timeout, progress
+        runnable, state, options, settings.concurrency, run_deadline, settings.timeout, progress, probing, done
     )
+    probes = probing.finish()
     results.extend(ran)
     order = {e.check.id: i for i, e in enumerate(plan.entries)}
     results.sort(key=lambda r: order.get(r.id, -1))
@@ -118,33 +120,69 @@ def run_plan(
     )
 
 
-def probe_components(names: list[str], settings: Settings, seconds: float, tag: str = "probe"):
-    """Probe every component in parallel; returns probe results and the endpoints actually used."""
-    probes: dict[str, ProbeResult] = {}
-    endpoints = dict(settings.endpoints)
-    lock = threading.Lock()
+class Probing:
+    """Probes every component in a thread of its own; `probes` and `endpoints` fill in as they answer, and
+    `notify(name)` is called as each one does."""
 
-    def work(name: str) -> None:
+    def __init__(self, names: list[str], settings: Settings, seconds: float, tag: str, notify=lambda name: None):
+        self.names = list(names)
+        self.probes: dict[str, ProbeResult] = {}
+        self.endpoints = dict(settings.endpoints)
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._notify = notify
+        self.stop_at = time.monotonic() + seconds + 2.0  # the probes' own limits end them sooner; the backstop
+        self._threads = [
+            threading.Thread(target=self._work, args=(n, settings, tag), daemon=True, name=f"probe-{n}") for n in names
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _work(self, name: str, settings: Settings, tag: str) -> None:
         result, endpoint = probe(
-            COMPONENTS[name], settings.endpoints.get(name), seconds=seconds, status_file=settings.status_file, tag=tag
+            COMPONENTS[name],
+            settings.endpoints.get(name),
+            seconds=self.seconds,
+            status_file=settings.status_file,
+            tag=tag,
         )
-        with lock:
-            probes[name] = result
+        with self._lock:
+            if name in self.probes:  # the backstop gave up on it first
+                return
             if endpoint is not None:
-                endpoints[name] = endpoint
+                self.endpoints[name] = endpoint
+            self.probes[name] = result
+        self._notify(name)
 
-    threads = [threading.Thread(target=work, args=(n,), daemon=True, name=f"probe-{n}") for n in names]
-    for t in threads:
-        t.start()
-    stop_at = time.monotonic() + seconds + 2.0  # the probe's own limits end it sooner; this is the backstop
-    for t in threads:
-        t.join(max(0.0, stop_at - time.monotonic()))
-    with lock:
-        for name in names:
-            probes.setdefault(
-                name, ProbeResult(False, f"no answer within {seconds:.0f} s", error_kind=ErrorKind.TIMEOUT)
-            )
-        return dict(probes), endpoints
+    def answered(self, names) -> bool:
+        with self._lock:
+            return all(n in self.probes for n in names)
+
+    def expire(self) -> None:
+        """Past the backstop, a probe that has not answered is a timeout."""
+        if time.monotonic() < self.stop_at:
+            return
+        with self._lock:
+            for name in self.names:
+                self.probes.setdefault(
+                    name, ProbeResult(False, f"no answer within {self.seconds:.0f} s", error_kind=ErrorKind.TIMEOUT)
+                )
+
+    def finish(self) -> dict[str, ProbeResult]:
+        """Every probe's result, waiting up to the backstop for those still running."""
+        for t in self._threads:
+            t.join(max(0.0, self.stop_at - time.monotonic()))
+        self.stop_at = min(self.stop_at, time.monotonic())
+        self.expire()
+        with self._lock:
+            return dict(self.probes)
+
+
+def probe_components(names: list[str], settings: Settings, seconds: float, tag: str = "probe"):
+    """Probe every component in parallel and wait for them all; returns probe results and the endpoints used."""
+    probing = Probing(names, settings, seconds, tag)
+    probes = probing.finish()
+    return probes, dict(probing.endpoints)
 
 
 def _run_pool(
@@ -155,8 +193,9 @@ def _run_pool(
     run_deadline: Deadline,
     timeout_s: float,
     progress: Progress,
+    probing: Probing,
+    done: queue.Queue[tuple[str, str, CheckResult | None]],
 ) -> tuple[list[CheckResult], bool]:
-    done: queue.Queue[tuple[str, CheckResult]] = queue.Queue()
     pending = list(checks)
     running: dict[str, tuple[type[Check], float, float, str]] = {}  # id -> (check, started, deadline, limit)
     results: list[CheckResult] = []
@@ -181,8 +220,20 @@ def _run_pool(
         progress.finished(result)
 
     while pending or running:
-        while pending and len(running) < concurrency and not run_deadline.expired():
-            start(pending.pop(0))
+        probing.expire()
+        for check in list(pending):  # in plan order, each once the components it touches have been probed
+            if len(running) >= concurrency or run_deadline.expired():
+                break
+            if not probing.answered(check.components()):
+                continue
+            pending.remove(check)
+            down = [n for n in check.needs if not state.probes.get(n, ProbeResult(True, "")).reachable]
+            if down:
+                name = down[0]
+                reason = f"{COMPONENTS[name].label} unavailable: {state.probes[name].summary}"
+                finish(_result(check, Outcome(Status.SKIPPED, reason), 0))
+            else:
+                start(check)
         if run_deadline.expired():
             deadline_hit = bool(pending or running)
             for check, begun, _, _ in running.values():
@@ -198,11 +249,15 @@ def _run_pool(
                 )
             pending.clear()
             break
-        next_deadline = min([d for _, _, d, _ in running.values()] + [run_deadline.at])
+        if not running and pending and not any(probing.answered(c.components()) for c in pending):
+            wake = probing.stop_at  # nothing runs: wait for a probe (or the probes' backstop)
+        else:
+            wake = min([d for _, _, d, _ in running.values()] + [run_deadline.at, probing.stop_at])
         try:
-            check_id, result = done.get(timeout=max(0.01, next_deadline - time.monotonic()))
-            if check_id in running:  # a late result of an abandoned check is dropped
-                del running[check_id]
+            kind, key, result = done.get(timeout=max(0.01, min(wake, run_deadline.at) - time.monotonic()))
+            # a probe's answer only wakes the loop; a late result of an abandoned check is dropped
+            if kind == "check" and key in running and result is not None:
+                del running[key]
                 finish(result)
         except queue.Empty:
             pass
@@ -222,7 +277,7 @@ def _execute(check: type[Check], state: RunState, options: dict[str, Any], secon
         outcome = _outcome_of(check, ctx)
     finally:
         ctx.close()
-    done.put((check.id, _result(check, outcome, time.monotonic() - begun, io=ctx.tally.as_dict())))
+    done.put(("check", check.id, _result(check, outcome, time.monotonic() - begun, io=ctx.tally.as_dict())))
 
 
 def _outcome_of(check: type[Check], ctx: Context) -> Outcome:

@@ -95,6 +95,17 @@ def test_clickhouse_server_side_time_limit(clickhouse_server):
     assert err.value.kind == "timeout" and time.monotonic() - started < 6
 
 
+def test_clickhouse_partial_on_timeout_answers_from_what_it_read(clickhouse_server):
+    # An aggregate over more than the time allows: the server stops at the limit and answers, marked partial.
+    started = time.monotonic()
+    result = ch(clickhouse_server.url).query(
+        "SELECT count() FROM system.numbers WHERE sipHash64(number) = 0", timeout=1.0, partial_on_timeout=True
+    )
+    assert time.monotonic() - started < 5
+    assert result.partial and "time limit (1 s)" in result.partial_reason
+    assert result.rows_read > 0 and result.scalar() is not None
+
+
 def test_clickhouse_missing_table_is_a_missing_object(clickhouse_server):
     with pytest.raises(MissingObject):
         ch(clickhouse_server.url).query("SELECT count() FROM events_that_do_not_exist")

@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from posthog_doctor.check import (
     Advice,
     Check,
@@ -37,6 +35,7 @@ from posthog_doctor.check import (
     Table,
     Values,
     conclude,
+    load_yaml,
     units,
 )
 
@@ -74,7 +73,7 @@ WHICH_REDIS = Advice(
 @functools.lru_cache(maxsize=1)
 def queues() -> dict[str, str]:
     """Every Celery queue PostHog has defined, with what runs on it (queues.yaml)."""
-    data = yaml.safe_load(Path(__file__).with_name("queues.yaml").read_text(encoding="utf-8"))
+    data = load_yaml(Path(__file__).with_name("queues.yaml").read_text(encoding="utf-8"))
     return {str(q["name"]): str(q["what"]) for q in data["queues"]}
 
 

@@ -7,9 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from posthog_doctor.check import Context, Query, units
+from posthog_doctor.check import Context, Query, load_yaml, units
 
 from ._common import as_int
 
@@ -55,7 +53,7 @@ class GroupBytes:
 
 
 def load_groups(path: Path = GROUPS_FILE) -> tuple[DiskGroup, ...]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     groups = tuple(
         DiskGroup(
             id=str(g["id"]),

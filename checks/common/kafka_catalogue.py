@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
-import yaml
+from posthog_doctor.check import load_yaml
 
 CATALOGUE_FILE = Path(__file__).with_name("kafka_catalogue.yaml")
 
@@ -72,7 +72,7 @@ class Catalogue:
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     topics, groups = [], []
     for entry in data.get("topics") or []:
         if not entry.get("name") or not entry.get("what"):

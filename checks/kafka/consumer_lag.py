@@ -5,7 +5,8 @@ Every event travels capture -> `events_plugin_ingestion` -> the ingestion worker
 `clickhouse_events_json` -> ClickHouse's Kafka tables (groups `group1`, `group1_recent`) -> `events`. A
 group behind is events accepted but not yet queryable; a group that stopped is events piling up until
 retention deletes them. The check reads the offsets twice, `sample_seconds` apart, so it can tell a
-consumer that is behind but moving (and when it would catch up) from one that has stalled.
+consumer that is behind but moving (and when it would catch up) from one that has stalled; when every group has
+read every message, there is nothing to tell apart, and it does not wait.
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ class ConsumerLag(Check):
         """Read ends and committed offsets again once `seconds` have passed since the snapshot."""
         if not lags or seconds <= 0:
             return "one reading only (sample_seconds is 0)" if lags else ""
+        if not any(g.lag for g in lags):  # nothing unread: no progress to measure, no verdict to change
+            return "one reading only: every group had read every message"
         wait = seconds - (time.time() - snap.at)
         room = kafka.deadline.remaining() - 3.0  # leave time for the second reading itself
         if wait > room:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from posthog_doctor.check import load_yaml
 
 from ..common.web import HealthAnswer
 
@@ -59,7 +59,7 @@ class SubCheck:
 
 @functools.lru_cache(maxsize=1)
 def entries() -> tuple[Entry, ...]:
-    data = yaml.safe_load(Path(__file__).with_name("health_checks.yaml").read_text(encoding="utf-8"))
+    data = load_yaml(Path(__file__).with_name("health_checks.yaml").read_text(encoding="utf-8"))
     return tuple(
         Entry(
             str(e.get("name", "")),

@@ -15,8 +15,6 @@ import dataclasses
 import functools
 from pathlib import Path
 
-import yaml
-
 from posthog_doctor.check import (
     Advice,
     Candidate,
@@ -29,6 +27,7 @@ from posthog_doctor.check import (
     Skip,
     Table,
     conclude,
+    load_yaml,
 )
 
 from ..common import docs
@@ -36,7 +35,7 @@ from ..common import docs
 
 @functools.lru_cache(maxsize=1)
 def roles() -> dict[str, dict[str, str]]:
-    data = yaml.safe_load(Path(__file__).with_name("redis_roles.yaml").read_text(encoding="utf-8"))
+    data = load_yaml(Path(__file__).with_name("redis_roles.yaml").read_text(encoding="utf-8"))
     return {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in data["roles"].items()}
 
 

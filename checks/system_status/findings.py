@@ -15,9 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from posthog_doctor.check import Advice, Finding, Status, units
+from posthog_doctor.check import Advice, Finding, Status, load_yaml, units
 
 from ..common.status_page import StatusPage
 from ..common.status_page.values import parse_age, parse_size
@@ -48,7 +46,7 @@ class Thresholds:
 
 @functools.lru_cache(maxsize=1)
 def knowledge() -> dict[str, Any]:
-    return yaml.safe_load(Path(__file__).with_name("findings.yaml").read_text(encoding="utf-8"))
+    return load_yaml(Path(__file__).with_name("findings.yaml").read_text(encoding="utf-8"))
 
 
 def evaluate(page: StatusPage, thresholds: Thresholds = Thresholds(), now: datetime | None = None) -> list[Finding]:

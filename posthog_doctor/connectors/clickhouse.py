@@ -95,8 +95,11 @@ class ClickHouse:
         max_rows_to_read: int | None = None,
         max_bytes_to_read: int | None = None,
         timeout: float | None = None,
+        partial_on_timeout: bool = False,
     ) -> QueryResult:
-        """Run a read-only query. Parameters use the driver's `%(name)s` substitution."""
+        """Run a read-only query. Parameters use the driver's `%(name)s` substitution. With `partial_on_timeout`
+        the server stops reading at the time limit and answers from what it read (marked partial) instead of
+        failing: for an aggregate whose partial answer still says something."""
         query = as_query(query, "clickhouse")
         sql = query.text.strip().rstrip(";")
         if not _READ_STATEMENT.match(strip_comments(sql)):
@@ -117,6 +120,8 @@ class ClickHouse:
             settings.update(max_rows_to_read=int(max_rows_to_read), read_overflow_mode="break")
         if max_bytes_to_read:
             settings.update(max_bytes_to_read=int(max_bytes_to_read), read_overflow_mode="break")
+        if partial_on_timeout:
+            settings.update(timeout_overflow_mode="break")
         self._count += 1
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", query.name)[:60] or "adhoc"
         query_id = f"posthog-doctor:{self.tag or 'query'}:{name}:{self._count}:{uuid.uuid4().hex[:8]}"
@@ -148,6 +153,8 @@ class ClickHouse:
             reasons.append(f"stopped after reading {bytes_read:,} bytes (budget {int(max_bytes_to_read):,})")
         if len(rows) >= self.max_result_rows:
             reasons.append(f"result cut at {self.max_result_rows:,} rows")
+        if partial_on_timeout and elapsed >= 1000 * max(1, math.ceil(limit)) * 0.98:
+            reasons.append(f"stopped at its time limit ({math.ceil(limit)} s) after reading {rows_read:,} rows")
         if reasons:
             result.partial, result.partial_reason = True, "; ".join(reasons)
         self.tally.record(result)

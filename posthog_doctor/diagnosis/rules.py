@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-import yaml
-
 from ..model import CheckResult, Status
+from ..yaml_data import YAMLError, load_yaml
 
 STAGE_KINDS = ("path", "dead_letter", "service")
 CAUSE_KINDS = ("cause", "lag", "false_alarm", "conflict")
@@ -118,8 +117,8 @@ class Knowledge:
 def load_rules(text: str, where: str = "rules") -> Knowledge:
     """Parse and check the rules file; any problem is a RulesError naming the entry."""
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
+        data = load_yaml(text) or {}
+    except YAMLError as exc:
         raise RulesError(f"{where}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
         raise RulesError(f"{where}: expected a mapping with stages and rules")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 import re
 from typing import Any
 
@@ -41,6 +42,19 @@ def render(report: Report, fmt: str) -> str:
     if fmt == "md":
         return _markdown(report)
     return _template(fmt).render(report=report, checks=report.ordered_checks(), Status=Status)
+
+
+def warm(formats: list[str]) -> None:
+    """Compile the templates `formats` need now, so rendering them later costs only the rendering (the run
+    calls this in a thread while the checks wait on their servers)."""
+    env = _environment()
+    for fmt in formats:
+        if fmt in TEMPLATES:
+            env.get_template(TEMPLATES[fmt])
+        if fmt in ("md", "status"):
+            env.get_template("_pieces.md.j2")  # imported by the template when it renders
+        if fmt == "html":
+            env.get_template("report.css")  # included by the template when it renders
 
 
 def render_diff(diff, fmt: str) -> str:
@@ -171,4 +185,20 @@ def _environment():
         pipeline_svg=pipeline_svg,
     )
     env.globals.update(STATUS_LABEL=STATUS_LABEL, STATUS_ICON=STATUS_ICON, counts_line=counts_line)
+    env.tests["number"] = is_number
     return env
+
+
+_NUMBER_TYPES = (int, float, bool)
+_OTHER_TYPES = (str, type(None), list, dict)
+
+
+def is_number(value: Any) -> bool:
+    """Jinja's `is number` (isinstance of numbers.Number), without the abstract-class check for the types a
+    report holds: every table cell of the HTML report asks it."""
+    kind = type(value)
+    if kind in _NUMBER_TYPES:
+        return True
+    if kind in _OTHER_TYPES:
+        return False
+    return isinstance(value, numbers.Number)

@@ -13,9 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from posthog_doctor.check import Context, Query
+from posthog_doctor.check import Context, Query, load_yaml
 
 from ...common import docs
 from .._common import DAY, HOUR, as_int, server_now
@@ -39,7 +37,7 @@ class EventFamily:
 
 
 def load_families(path: Path = FAMILIES_FILE) -> tuple[EventFamily, ...]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     families = []
     for f in data.get("families") or []:
         unknown = [name for name in f.get("docs") or () if not hasattr(docs, name)]

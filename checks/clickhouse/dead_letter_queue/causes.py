@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from posthog_doctor.check import load_yaml
 
 CAUSES_FILE = Path(__file__).with_name("causes.yaml")
 
@@ -35,7 +35,7 @@ class Cause:
 
 def load_causes(path: Path = CAUSES_FILE) -> tuple[Cause, ...]:
     """The causes in file order; the last one must match everything (the generic advice)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     causes = []
     for entry in data.get("causes") or []:
         missing = [k for k in ("id", "title", "explanation", "next_step") if not entry.get(k)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from posthog_doctor.check import (
     Check,
     ConnectorError,
@@ -24,7 +26,7 @@ from .._ingest_profile import QUERIES as PROFILE_QUERIES
 from .._ingest_profile import ingest_profile
 from . import reading, report
 from .generation import TOPIC, Generation, decide
-from .rows import CauseRow, Totals
+from .rows import TABLE_SOURCE, CauseRow, Totals
 
 DLQ_TABLE = "events_dead_letter_queue"
 WARNINGS_TABLE = "ingestion_warnings"
@@ -54,9 +56,11 @@ class DeadLetterQueue(Check):
         ),
         "max_causes": Option(100, "list at most this many causes"),
         "max_rows_to_read": Option(
-            10_000_000, "read budget of the DLQ scan, in rows (about 10 s of normalising error messages on one core)"
+            10_000_000,
+            "digest (normalise the messages of) at most this many DLQ rows, about 10 s on one core; a context "
+            "period holding more (a flood) is counted exactly, and its newest rows are digested",
         ),
-        "max_bytes_to_read": Option(5_000_000_000, "read budget of the DLQ scan, in bytes"),
+        "max_bytes_to_read": Option(5_000_000_000, "read budget of the DLQ scans, in bytes"),
         "events_max_rows_to_read": Option(300_000_000, "read budget of the scan of recent events (DLQ share)"),
         "quiet_days": Option(
             14.0, "a DLQ table unwritten this long while events flow hints at a PostHog that dead-letters to Kafka"
@@ -105,8 +109,14 @@ class DeadLetterQueue(Check):
         )
         causes = every[:max_causes]
         examples = reading.examples(ctx, causes[:CAUSES_WITH_EXAMPLES])
-        partial = partial_note(tuple(table.results + warned.results))
         now = max(table.server_now, warned.server_now, footprint.server_now if footprint else 0)
+        # A read budget that stopped a counting scan makes the totals lower bounds; the digest's own limits (a
+        # flood's oldest rows left out, or a scan stopped) leave the totals exact and the causes partial.
+        counting = table.results[:1] + warned.results
+        cut = partial_note(tuple(counting))
+        covered = "; ".join(
+            n for n in (table.coverage.note(now) if table.coverage else "", partial_note(tuple(table.results[1:]))) if n
+        )
         return self._verdict(
             ctx,
             gen,
@@ -121,7 +131,8 @@ class DeadLetterQueue(Check):
             window,
             context,
             now,
-            partial,
+            Partial(cut, covered),
+            table.per_hour,
         )
 
     @staticmethod
@@ -155,19 +166,26 @@ class DeadLetterQueue(Check):
         window: int,
         context: int,
         now: int,
-        partial: str,
+        cuts: Partial,
+        table_per_hour: dict[int, int] | None,
     ) -> Outcome:
         o = ctx.options
         in_window = [c for c in causes if c.window]
         span = units.duration(window)
-        at_least = "at least " if partial else ""
+        partial = cuts.note
+        at_least = "at least " if cuts.scan else ""  # the totals count every row unless a scan was cut
+        some = "at least " if partial else ""
         evidence: list[Evidence] = [
             report.overview(totals, kafka_only, share, len(in_window), window, context, partial, gen),
             report.generation_table(gen, fact_notes),
         ]
         if in_window:
             evidence.append(report.cause_table(in_window, totals.window, span))
-            evidence.append(report.hourly(every, now, context, "All causes"))
+            if table_per_hour is None:
+                evidence.append(report.hourly(every, now, context, "All causes"))
+            else:  # every table row counted, whether digested or not; plus the warnings' own events
+                others = [c for c in every if c.source != TABLE_SOURCE]
+                evidence.append(report.hourly(others, now, context, "All causes", table_per_hour))
             evidence += [
                 report.hourly([c], now, context, f"Cause {i}: {c.message[:80]}")
                 for i, c in enumerate(in_window[:CAUSES_CHARTED], 1)
@@ -219,12 +237,12 @@ class DeadLetterQueue(Check):
         if gen.writes_kafka:
             summary = (
                 f"{where}: {at_least}{totals.window:,} events dead-lettered in the last {span} "
-                f"({len(in_window)} cause{plural})"
+                f"({some}{len(in_window)} cause{plural})"
             )
         else:
             summary = (
                 f"{at_least}{totals.window:,} events went to the dead letter queue in the last {span} "
-                f"({len(in_window)} cause{plural})"
+                f"({some}{len(in_window)} cause{plural})"
             )
         if live:
             summary += f'; {len(live)} still happening, e.g. "{live[0].message[:90]}" ({live[0].window:,})'
@@ -238,6 +256,19 @@ class DeadLetterQueue(Check):
             partial=bool(partial),
             metrics=metrics,
         )
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What the report leaves out: a counting scan a read budget stopped (the totals are lower bounds), and rows
+    counted but not digested (a flood's oldest, or a digest the budget stopped: the causes cover the rest)."""
+
+    scan: str = ""
+    coverage: str = ""
+
+    @property
+    def note(self) -> str:
+        return "; ".join(n for n in (self.coverage, self.scan) if n)
 
 
 def _where(gen: Generation) -> str:

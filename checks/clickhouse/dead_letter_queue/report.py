@@ -93,10 +93,11 @@ def cause_table(causes: list[CauseRow], total: int, span: str) -> Table:
     )
 
 
-def hourly(causes: list[CauseRow], now: int, context: int, title: str) -> Series:
+def hourly(causes: list[CauseRow], now: int, context: int, title: str, counted: dict[int, int] | None = None) -> Series:
+    """Events per hour of `causes` over the context period, plus `counted` (hour -> events counted elsewhere)."""
     last = now - now % HOUR
     hours = range(last - (context // HOUR) * HOUR, last + 1, HOUR)
-    counts = {h: sum(c.per_hour.get(h, 0) for c in causes) for h in hours}
+    counts = {h: sum(c.per_hour.get(h, 0) for c in causes) + (counted or {}).get(h, 0) for h in hours}
     return Series(
         f"DLQ events per hour: {title}",
         [Point(hour_label(h), counts[h]) for h in hours],

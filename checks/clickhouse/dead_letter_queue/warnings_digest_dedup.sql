@@ -31,10 +31,14 @@ FROM (
             '\\b[0-9]+(\\.[0-9]+)*', '<n>'),
             '\\b[A-Za-z_-]*[0-9][A-Za-z0-9_-]{5,}', '<id>') AS cause,
         -- Whether the event is also a row of events_dead_letter_queue: for a while (sendEventToDLQ, same file)
-        -- PostHog wrote both, and such an event must be counted once.
+        -- PostHog wrote both, and such an event must be counted once. The set holds only the table's event ids
+        -- that some warning names (a DLQ flood's millions of ids would not fit a set cheaply).
         toUInt8(visitParamExtractString(details, 'eventUuid') IN (
             SELECT toString(event_uuid) FROM events_dead_letter_queue
-            WHERE _timestamp >= now() - %(scan_seconds)s)) AS in_table,
+            WHERE _timestamp >= now() - %(scan_seconds)s
+              AND toString(event_uuid) IN (
+                  SELECT visitParamExtractString(details, 'eventUuid') FROM ingestion_warnings
+                  WHERE type = 'pipeline_step_dlq' AND timestamp >= now() - %(context_seconds)s))) AS in_table,
         countIf(in_window) AS window_events,
         count() AS context_events,
         countIf(at >= now_ts - 86400) AS day_events,

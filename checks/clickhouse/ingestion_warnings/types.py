@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from posthog_doctor.check import load_yaml
 
 TYPES_FILE = Path(__file__).with_name("types.yaml")
 EFFECTS = ("dropped", "dead_lettered", "modified", "delayed", "intentional", "info")
@@ -43,7 +43,7 @@ class WarningType:
 
 
 def load_types(path: Path = TYPES_FILE) -> dict[str, WarningType]:
-    entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("types") or []
+    entries = (load_yaml(path.read_text(encoding="utf-8")) or {}).get("types") or []
     found: dict[str, WarningType] = {}
     for e in entries:
         missing = [k for k in ("type", "title", "effect", "sent", "advice") if not e.get(k)]

@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from posthog_doctor.check import (
     Advice,
     Check,
@@ -20,6 +18,7 @@ from posthog_doctor.check import (
     Table,
     Values,
     conclude,
+    load_yaml,
     units,
 )
 
@@ -70,7 +69,7 @@ class Creates:
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[Creates, ...]:
-    entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("migrations") or []
+    entries = (load_yaml(path.read_text(encoding="utf-8")) or {}).get("migrations") or []
     return tuple(Creates(str(e["module"]), tuple(e["tables"]), str(e.get("dropped_by") or "")) for e in entries)
 
 

@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from posthog_doctor.check import Advice, Check, Context, Finding, Option, Outcome, Query, Status, Table, conclude, worst
+from posthog_doctor.check import (
+    Advice,
+    Check,
+    Context,
+    Finding,
+    Option,
+    Outcome,
+    Query,
+    Status,
+    Table,
+    conclude,
+    load_yaml,
+    worst,
+)
 
 from ...common import docs
 from .._common import as_int, tables
@@ -27,7 +38,7 @@ REQUIREMENTS_FILE = Path(__file__).with_name("pipeline_tables.yaml")
 
 
 def load_requirements(path: Path = REQUIREMENTS_FILE) -> tuple[Requirement, ...]:
-    entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tables") or []
+    entries = (load_yaml(path.read_text(encoding="utf-8")) or {}).get("tables") or []
     return tuple(
         Requirement(tuple(e["any_of"]), " ".join(str(e["role"]).split()), str(e["severity"]), str(e.get("when") or ""))
         for e in entries

@@ -6,9 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from posthog_doctor.check import Status
+from posthog_doctor.check import Status, load_yaml
 
 from ...common import docs
 
@@ -31,7 +29,7 @@ class ErrorFamily:
 
 
 def load_families(path: Path = FAMILIES_FILE) -> tuple[ErrorFamily, ...]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     families = []
     for entry in data.get("families") or []:
         missing = [k for k in ("id", "title", "severity", "explanation", "advice") if not entry.get(k)]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from posthog_doctor.check import load_yaml
 
 from .values import MAX_TEXT, normalise, tidy
 
@@ -146,7 +146,7 @@ class Catalog:
 
 @functools.lru_cache(maxsize=1)
 def catalog() -> Catalog:
-    return Catalog(yaml.safe_load(Path(__file__).with_name("metrics.yaml").read_text(encoding="utf-8")))
+    return Catalog(load_yaml(Path(__file__).with_name("metrics.yaml").read_text(encoding="utf-8")))
 
 
 class _Builder:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from posthog_doctor.check import (
     Advice,
     Check,
@@ -19,6 +17,7 @@ from posthog_doctor.check import (
     Skip,
     Table,
     conclude,
+    load_yaml,
     units,
 )
 
@@ -63,7 +62,7 @@ class State:
 
 
 def load_states(path: Path = STATUSES_FILE) -> dict[int, State]:
-    entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("statuses") or []
+    entries = (load_yaml(path.read_text(encoding="utf-8")) or {}).get("statuses") or []
     states = {}
     for e in entries:
         advice = None
