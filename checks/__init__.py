@@ -1,7 +1,8 @@
 """The checks bundled with posthog-doctor: the PostHog knowledge lives here, the plumbing does not.
 
-One concern per module. A check with SQL or advice data keeps it in a subpackage beside its code
-(`clickhouse/dead_letter_queue.py` + `dead_letter_queue.sql`). Modules whose name starts with `_` are
+One concern per module. A check with SQL or advice data is a package: `check.py` beside the
+files it reads (`clickhouse/ingestion_warnings/check.py` + `digest.sql`); knowledge several checks share lives in
+`common/`. Modules whose name starts with `_` are
 helpers, not checks.
 """
 

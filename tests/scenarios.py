@@ -492,7 +492,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "ingestion_consumer_lagging",
         KAFKA_SECONDS,
         stand_in=KAFKA_STAND_IN,
-        words=("Events arrive, but late (at Ingestion workers (plugin server))", "lagging", "more than an hour after"),
+        words=("Events arrive, but late at Ingestion workers (plugin server)", "lagging", "more than an hour after"),
     ),
     Scenario(
         "ingestion_stalled",

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from posthog_doctor.check import Undetermined
 from posthog_doctor.checks.clickhouse._common import parse_window
 from posthog_doctor.checks.clickhouse._spread import spread_over_days
-from posthog_doctor.checks.clickhouse.dead_letter_queue.causes import CAUSES, cause_of, load_causes
-from posthog_doctor.checks.clickhouse.dead_letter_queue.payload import MAX_SHOWN, mask, show_payload, show_value
 from posthog_doctor.checks.clickhouse.event_volume.check import EventVolume, month_trend
+from posthog_doctor.checks.common.dead_letter_causes import CAUSES, cause_of, load_causes
+from posthog_doctor.checks.common.payload import MAX_SHOWN, mask, show_payload, show_value
 
 DAY = 86400
 T0 = int(datetime(2024, 3, 10, tzinfo=UTC).timestamp())  # a midnight

@@ -145,7 +145,7 @@ def test_a_lag_is_not_a_stall():
     ]
     dx = diagnose(results)
     assert dx.break_stage == "" and dx.lag_minutes == 48
-    assert dx.headline == "Events arrive, but late (at events table): the newest event reached ClickHouse 48 min ago"
+    assert dx.headline == "Events arrive, but late at events table: the newest event reached ClickHouse 48 min ago"
     assert "no event arrived" not in dx.headline and not dx.losing_events
 
 

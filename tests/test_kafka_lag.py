@@ -112,7 +112,8 @@ def test_a_group_lagging_and_catching_up(doctor, kafka_server, monkeypatch):
     # The report's first lines say so, with the numbers.
     head = result.text("md").splitlines()[:5]
     assert head[2].startswith(
-        "**Events arrive, but late: the ingestion workers lag on events\\_plugin\\_ingestion "
+        "**Events arrive, but late at Ingestion workers (plugin server): "
+        "the ingestion workers lag on events\\_plugin\\_ingestion "
         "(events-ingestion-consumer: lagging: 60 messages behind"
     )
 
@@ -179,9 +180,12 @@ def test_a_group_stalled_with_a_growing_backlog(doctor, kafka_server, monkeypatc
     assert lag["advice"][0]["text"].startswith("The ingestion workers (plugin server) are behind")
     head = result.text("md").splitlines()[:5]
     assert head[2].startswith(
-        "**Ingestion breaks at Kafka: events\\_plugin\\_ingestion: The ingestion workers stopped consuming from Kafka"
+        "**Ingestion breaks at Ingestion workers (plugin server): The ingestion workers stopped consuming from Kafka"
     )
-    assert head[3].startswith("Root cause: events-ingestion-consumer: stalled: no offset committed")
+    assert head[3].startswith(
+        "Root cause: nothing commits on events\\_plugin\\_ingestion while the backlog grows "
+        "(events-ingestion-consumer: stalled: no offset committed"
+    )
 
 
 def test_offsets_expired_unread_are_events_lost(doctor, kafka_server):

@@ -1,8 +1,8 @@
 """What every check that shows dead-lettered events shares: the cause catalogue and payload masking.
 
-Both were written for the ClickHouse dead letter queue and live beside it
-(`checks/clickhouse/dead_letter_queue/causes.yaml`, `payload.py`); the Kafka dead letter topic is read
-against the same catalogue and masked the same way, so the two checks tell one story. A Kafka message's
+The catalogue (`dead_letter_causes.yaml`) and the masking (`payload.py`) live here, beside this module:
+the ClickHouse dead letter table and the Kafka dead letter topic are read against the same catalogue and
+masked the same way, so the two checks tell one story. A Kafka message's
 `dlq_step` header names the step the legacy pipeline put after `plugin_server_ingest_event:` in
 `error_location`, so `kafka_location(step)` lets the catalogue's location patterns match either.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ..clickhouse.dead_letter_queue.causes import CAUSES, Cause, cause_of
-from ..clickhouse.dead_letter_queue.payload import mask, show_payload, show_value
+from .dead_letter_causes import CAUSES, Cause, cause_of
+from .payload import mask, show_payload, show_value
 
 __all__ = ["CAUSES", "Cause", "cause_of", "kafka_location", "mask", "normalise_reason", "show_payload", "show_value"]
 

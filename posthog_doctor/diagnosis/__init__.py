@@ -271,7 +271,7 @@ def _headline(stages: list[StageView], break_stage: str, causes: list[CauseView]
         return f"Ingestion breaks at {where.title}" + (f": {cause.title}" if cause else f": {where.said}")
     if lag is not None:
         at = next((s.title for s in stages if s.id == lag.stage), "")
-        return f"Events arrive, but late{f' (at {at})' if at else ''}: {lag.chain[0] if lag.chain else lag.title}"
+        return f"Events arrive, but late{f' at {at}' if at else ''}: {lag.chain[0] if lag.chain else lag.title}"
     cause = next((c for c in causes if c.kind == "cause"), None)
     checked = [s for s in path if s.state in ("ok", "degraded")]
     blind = [s for s in path if s.state in ("unknown", "unchecked")]

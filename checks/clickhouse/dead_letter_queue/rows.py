@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...common.dead_letters import CAUSES, Cause, cause_of
 from .._common import as_int
-from .causes import CAUSES, Cause, cause_of
 
 NO_ID = "00000000-0000-0000-0000-000000000000"  # argMaxIf over no rows
 TABLE_SOURCE, WARNING_SOURCE = "DLQ table", "ingestion warning"

@@ -1,6 +1,6 @@
 """Known causes of dead-letter-queue rows: recognised by error location and message, kept as data.
 
-`causes.yaml` holds the knowledge (pattern -> explanation, next step, doc links); this module only
+`dead_letter_causes.yaml` holds the knowledge (pattern -> explanation, next step, doc links); this module only
 loads and matches it. The file is read when the module is imported, so a broken file shows up as a load
 problem in the report instead of silently giving no advice.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from posthog_doctor.check import load_yaml
 
-CAUSES_FILE = Path(__file__).with_name("causes.yaml")
+CAUSES_FILE = Path(__file__).with_name("dead_letter_causes.yaml")
 
 
 @dataclass(frozen=True)
