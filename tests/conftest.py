@@ -32,6 +32,24 @@ COMPONENT_FLAGS = {
 _LEAKY_ENV = ("DATABASE_URL", "REDIS_URL", "SITE_URL", "CDP_API_URL", "CLICKHOUSE_", "POSTHOG_", "KAFKA_")
 
 
+# Parallel runs (pytest-xdist, `--dist loadgroup`, as scripts/test.sh runs the suite): a test file goes to one
+# worker whole, so its module fixtures are built once; files that share a costly seeded database go together.
+_SAME_WORKER = {
+    "test_postgres_event_volume.py": "postgres-busy",  # both read the 6M-row phd_busy database
+    "test_scenarios.py": "postgres-busy",
+}
+
+
+# Started first, so the longest group does not finish last (seeding phd_busy alone takes about half a minute).
+_FIRST = ("postgres-busy",)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_SAME_WORKER.get(item.path.name, item.path.name)))
+    items.sort(key=lambda item: _SAME_WORKER.get(item.path.name) not in _FIRST)  # a stable sort: order kept
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     """Tests see only the environment they set: no PostHog or doctor variables from the machine."""
