@@ -31,10 +31,10 @@ echo "lint, format and types"
 .venv/bin/ruff format --check --quiet .
 .venv/bin/mypy --no-error-summary posthog_doctor checks
 # The suite mostly waits (servers, deadlines, timeouts): test files run on several workers, a file whole on one
-# (tests/conftest.py groups them). PYTEST_WORKERS=0 runs it in one process. The doctor runs as a process in many
+# (tests/conftest.py starts the longest first). PYTEST_WORKERS=0 runs it in one process. The doctor runs as a process in many
 # tests: let Python keep its compiled modules instead of compiling every module at every start.
 unset PYTHONDONTWRITEBYTECODE
 workers="${PYTEST_WORKERS:-3}"
 parallel=()
-[ "$workers" = 0 ] || parallel=(-n "$workers" --dist loadgroup)
+[ "$workers" = 0 ] || parallel=(-n "$workers" --dist loadfile)
 exec .venv/bin/python -m pytest "${parallel[@]}" "$@"

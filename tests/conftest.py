@@ -32,22 +32,13 @@ COMPONENT_FLAGS = {
 _LEAKY_ENV = ("DATABASE_URL", "REDIS_URL", "SITE_URL", "CDP_API_URL", "CLICKHOUSE_", "POSTHOG_", "KAFKA_")
 
 
-# Parallel runs (pytest-xdist, `--dist loadgroup`, as scripts/test.sh runs the suite): a test file goes to one
-# worker whole, so its module fixtures are built once; files that share a costly seeded database go together.
-_SAME_WORKER = {
-    "test_postgres_event_volume.py": "postgres-busy",  # both read the 6M-row phd_busy database
-    "test_scenarios.py": "postgres-busy",
-}
-
-
-# Started first, so the longest group does not finish last (seeding phd_busy alone takes about half a minute).
-_FIRST = ("postgres-busy",)
+# Parallel runs (pytest-xdist, `--dist loadfile`, as scripts/test.sh runs the suite): the longest files start first,
+# so none of them is left to run alone at the end.
+_LONGEST_FIRST = ("test_postgres_event_volume.py", "test_scenarios.py", "test_safety_faults.py")
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_SAME_WORKER.get(item.path.name, item.path.name)))
-    items.sort(key=lambda item: _SAME_WORKER.get(item.path.name) not in _FIRST)  # a stable sort: order kept
+    items.sort(key=lambda item: item.path.name not in _LONGEST_FIRST)  # a stable sort: the order within is kept
 
 
 @pytest.fixture(autouse=True)

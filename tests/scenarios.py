@@ -316,16 +316,21 @@ def preflight_false_alarm(stack: Stack, name: str) -> Deployment:
 
 
 def postgres_over_limits(stack: Stack, name: str) -> Deployment:
-    """A PostHog that never moved to ClickHouse (1.29-era, Postgres-backed): 5.5 million events in the last 30 days
-    in posthog_event, over the documented limit."""
-    from tests.postgres_support import deployment
+    """A PostHog that never moved to ClickHouse (1.29-era, Postgres-backed), over the limits: a tenth of the rows of
+    tests/test_postgres_event_volume.py's busy deployment (550k events in the last 30 days) with the limits set a
+    tenth as high, so the verdict is the same at a tenth of the seeding (that file proves it at full size)."""
+    from tests.postgres_support import Segment, deployment
     from tests.service_support import PREFLIGHT_OLD
-    from tests.test_postgres_event_volume import BUSY
 
-    # The database tests/test_postgres_event_volume.py seeds (same name, same rows): seeded once per session.
-    busy = deployment(stack.postgres, "phd_busy", BUSY)
-    d = build(stack, name, "2021", postgres=busy, kafka=False, clickhouse=False)
+    over = deployment(stack.postgres, "phd_over_limits", (Segment(550_000, 0, 30), Segment(75_000, 30, 75)))
+    d = build(stack, name, "2021", postgres=over, kafka=False, clickhouse=False)
     d.urls.update({"--kafka-url": "off", "--zookeeper-url": "off"})
+    d.flags += [
+        "--set",
+        "postgres.event_volume.limit_events_per_month=500000",
+        "--set",
+        "postgres.event_volume.struggle_events_per_month=200000",
+    ]
     d.tweaks += [
         web_answer("/_preflight/", lambda _: dict(PREFLIGHT_OLD)),
         status_rows(analytics_database="Postgres"),

@@ -282,10 +282,11 @@ def test_bytes_are_attributed_to_groups(server):
         )
     )
     metrics = quiet["metrics"]
-    # Groups only this test fills on the server: exactly the planted bytes.
+    # Groups only this test fills on the server: exactly the planted bytes. Other tests plant ingestion
+    # warnings on the same server too (the DLQ and warnings tests), so those are at least this test's.
     assert metrics["disk_bytes_recordings"] == int(own["session_replay_events"])
-    assert metrics["disk_bytes_ingestion_warnings"] == int(own["sharded_ingestion_warnings"])
     assert metrics["disk_bytes_app_logs"] == int(own["plugin_log_entries"])
+    assert metrics["disk_bytes_ingestion_warnings"] >= int(own["sharded_ingestion_warnings"])
     assert metrics["disk_bytes_events"] >= int(own["events"]) and metrics["disk_bytes_dead_letter_queue"] >= int(
         own["events_dead_letter_queue"]
     )
