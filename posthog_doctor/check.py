@@ -154,9 +154,6 @@ class Check:
     tags: ClassVar[tuple[str, ...]] = ()
     category: ClassVar[str] = ""  # the support conversation category a finding points to
     timeout: ClassVar[float] = 20.0  # seconds; the run's global deadline can cut it shorter
-    # A check that reads much (a digest, a scan, two readings apart) starts before the light ones, so the
-    # run does not wait on it at the end: the longest first, the rest fill the other slots.
-    heavy: ClassVar[bool] = False
     options: ClassVar[Mapping[str, Option]] = {}
     queries: ClassVar[Sequence[Query]] = ()
 

@@ -196,7 +196,7 @@ def _run_pool(
     probing: Probing,
     done: queue.Queue[tuple[str, str, CheckResult | None]],
 ) -> tuple[list[CheckResult], bool]:
-    pending = sorted(checks, key=lambda c: not c.heavy)  # stable: plan order within each kind
+    pending = list(checks)
     running: dict[str, tuple[type[Check], float, float, str]] = {}  # id -> (check, started, deadline, limit)
     results: list[CheckResult] = []
     deadline_hit = False
@@ -221,7 +221,7 @@ def _run_pool(
 
     while pending or running:
         probing.expire()
-        for check in list(pending):  # heavy first, then plan order; each once its components have been probed
+        for check in list(pending):  # in plan order, each once the components it touches have been probed
             if len(running) >= concurrency or run_deadline.expired():
                 break
             if not probing.answered(check.components()):

