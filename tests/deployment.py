@@ -54,7 +54,7 @@ from tests import generations, servers
 from tests.capture_support import capture_service, django_capture, rust_capture
 from tests.clickhouse_support import Deployment as ClickHouse
 from tests.clickhouse_support import server_deployment
-from tests.conftest import CliResult, unavailable
+from tests.conftest import CliResult, patient, unavailable
 from tests.http_server import FakeServer, closed_port
 from tests.kafka_support import Deployment as Kafka
 from tests.postgres_support import (
@@ -69,22 +69,6 @@ from tests.postgres_support import deployment as postgres_deployment
 API_KEY = "phx_WholeDeploymentKey0123456789abcdef"
 # The host check judges the machine running the tests (its CPUs, memory and disk), not the deployment.
 SKIP_HOST = ("--skip", "host")
-# A component's answer time on a test machine shared by parallel suites measures that machine's load, not the
-# deployment: the latency warnings (1 s for a connection, 2 s for a capture endpoint) get 15 s here. No scenario is
-# about slowness.
-PATIENT = tuple(
-    flag
-    for check in (
-        "clickhouse.connection",
-        "postgres.connection",
-        "redis.connection",
-        "kafka.connection",
-        "posthog.connection",
-        "plugin_server.connection",
-        "capture.endpoints",
-    )
-    for flag in ("--set", f"{check}.slow_ms=15000")
-)
 # One reading of Kafka's offsets where nothing is behind: a second reading 5 s later would only cost time.
 KAFKA_ONE_READING = ("--option", "kafka.consumer_lag.sample_seconds=0")
 # A backlog seconds old standing in for one minutes old (tansu dates messages by append time): two readings 0.5 s
@@ -310,18 +294,19 @@ class Deployment:
                     mp.setenv(name, value)
                 if self.during is not None:
                     self._during_second_reading(mp)
-                argv = [
-                    "run",
-                    *flags,
-                    "--api-key",
-                    API_KEY,
-                    *SKIP_HOST,
-                    *PATIENT,
-                    "--quiet",
-                    "--output",
-                    str(out),
-                    *extra,
-                ]
+                argv = patient(
+                    [
+                        "run",
+                        *flags,
+                        "--api-key",
+                        API_KEY,
+                        *SKIP_HOST,
+                        "--quiet",
+                        "--output",
+                        str(out),
+                        *extra,
+                    ]
+                )
                 code = main(argv)
         finally:
             self._close()

@@ -276,10 +276,7 @@ def test_hobby_env_file_command_keeps_what_the_doctor_reads(clickhouse_server, p
         POSTHOG_DOCTOR_PLUGIN_SERVER_URL="off",
         POSTHOG_DOCTOR_KAFKA_URL="off",  # the recipe finds kafka:9092 by its service name: no such broker here
     )
-    # What this test is about is where the URLs come from, not latency: a loaded machine must not turn a probe
-    # slower than a second into a warning here.
-    patient = [arg for c in ("clickhouse", "postgres", "redis") for arg in ("--set", f"{c}.connection.slow_ms=60000")]
-    done = run_process("run", "--only", "connection", *patient, env=env, cwd=tmp_path)
+    done = run_process("run", "--only", "connection", env=env, cwd=tmp_path)
     report = json.loads((out / "report.json").read_text())
     statuses = {c["id"]: c["status"] for c in report["checks"]}
     assert statuses == {
