@@ -257,7 +257,8 @@ def start_postgres() -> Server:
     options = (
         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c log_statement=all "
         "-c log_line_prefix=%m[%p]app=%a: "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 "
+        "-c maintenance_work_mem=256MB -c max_wal_size=4GB"
     )
     try:
         run([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"], timeout=90)
