@@ -27,12 +27,12 @@ from posthog_doctor.check import (
 )
 
 from ..common import docs
+from ..common.kafka_consumers import CONSUMERS, clickhouse_kafka_consumers
 from ._engine import KafkaTable, parse_kafka_engine
 from ._offsets import Snapshot, snapshot
 
 TABLES = Query.from_file(__file__, "kafka_tables.sql", "clickhouse", "kafka_tables")
 SYSTEM_TABLES = Query.from_file(__file__, "kafka_system_tables.sql", "clickhouse", "kafka_system_tables")
-CONSUMERS = Query.from_file(__file__, "kafka_consumer_state.sql", "clickhouse", "kafka_consumer_state")
 COLLECTIONS = Query.from_file(__file__, "kafka_collections.sql", "clickhouse", "kafka_collections")
 EVENTS_TOPIC = "clickhouse_events_json"  # the table that carries events (without KAFKA_PREFIX)
 RECENT_EXCEPTION_SECONDS = 3600
@@ -139,7 +139,7 @@ class ClickHouseKafkaTables(Check):
             version = ctx.probe("clickhouse").version
             return [], f"consumer state needs system.kafka_consumers (ClickHouse 23.8+; this is {version})"
         try:
-            return ctx.clickhouse.query(CONSUMERS, {"database": ctx.clickhouse.database}).dicts(), ""
+            return clickhouse_kafka_consumers(ctx), ""
         except ConnectorError as exc:
             return [], f"consumer state not read: {exc}"
 

@@ -27,14 +27,15 @@ from posthog_doctor.check import (
 )
 
 from ...common import docs
+from ...common.kafka_consumers import CONSUMERS, clickhouse_kafka_consumers
 from .._common import HOUR, as_int, day_label, events_data_table, minute_label, tables
 from .._ingest_profile import PREVIOUS_DAYS, IngestProfile, ingest_profile
 from .._ingest_profile import QUERIES as PROFILE_QUERIES
 
 STORED = Query.from_file(__file__, "events_stored.sql", "clickhouse")
 KAFKA_PATH = Query.from_file(__file__, "kafka_path.sql", "clickhouse")
-CONSUMERS = Query.from_file(__file__, "kafka_consumers.sql", "clickhouse")
 CONSUMERS_SINCE = (23, 8)  # system.kafka_consumers appeared in ClickHouse 23.8
+CONSUMERS_SHOWN = 100
 _VIEW_TARGET = re.compile(r"\bTO\s+(?:`?\w+`?\.)?`?(\w+)`?", re.I)
 
 RESTART_ADVICE = Advice(
@@ -165,10 +166,9 @@ class Ingestion(Check):
         if version and version < CONSUMERS_SINCE:
             return None, f"Kafka consumer state needs ClickHouse 23.8+ (this is {ctx.probe('clickhouse').version})"
         try:
-            result = ctx.clickhouse.query(CONSUMERS, {"database": ctx.clickhouse.database})
+            rows = clickhouse_kafka_consumers(ctx)[:CONSUMERS_SHOWN]
         except ConnectorError as exc:
             return None, f"Kafka consumer state not read: {exc}"
-        rows = result.dicts()
         return rows, "" if rows else "no Kafka consumers in system.kafka_consumers"
 
     @staticmethod

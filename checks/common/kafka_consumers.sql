@@ -1,5 +1,6 @@
 SELECT
-    -- The state of each Kafka consumer ClickHouse runs (a system table: reading it consumes nothing).
+    -- The state of each Kafka consumer ClickHouse runs (23.8+; a system table: reading it consumes nothing).
+    -- Read once per run for clickhouse.ingestion and kafka.clickhouse_tables (checks/common/kafka_consumers.py).
     table,
     consumer_id,
     length(assignments.topic) AS assigned_partitions,
@@ -9,7 +10,7 @@ SELECT
     is_currently_used AS in_use,
     length(exceptions.text) AS exceptions,
     toUnixTimestamp(arrayElement(exceptions.time, -1)) AS last_exception_at,
-    substring(arrayElement(exceptions.text, -1), 1, 300) AS last_exception
+    substring(arrayElement(exceptions.text, -1), 1, 500) AS last_exception
 FROM system.kafka_consumers
 WHERE database = %(database)s
 ORDER BY table, consumer_id
