@@ -10,11 +10,24 @@ masked the same way, so the two checks tell one story. A Kafka message's
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+
+from posthog_doctor.check import Advice
 
 from .dead_letter_causes import CAUSES, Cause, cause_of
 from .payload import mask, show_payload, show_value
 
-__all__ = ["CAUSES", "Cause", "cause_of", "kafka_location", "mask", "normalise_reason", "show_payload", "show_value"]
+__all__ = [
+    "CAUSES",
+    "Cause",
+    "advice_per_cause",
+    "cause_of",
+    "kafka_location",
+    "mask",
+    "normalise_reason",
+    "show_payload",
+    "show_value",
+]
 
 LEGACY_LOCATION = "plugin_server_ingest_event"  # nodejs/src/worker/ingestion/utils.ts: error_location prefix
 
@@ -40,3 +53,21 @@ def normalise_reason(text: str, limit: int = 2000) -> str:
     for pattern, replacement in _NORMALISE:
         out = pattern.sub(replacement, out)
     return out.strip()
+
+
+def advice_per_cause(found: Iterable[tuple[Cause, int, str]], counted: Callable[[int, str], str]) -> list[Advice]:
+    """One piece of advice per catalogue cause, in the order first found: `found` holds (cause, events, where)
+    for each digest row; `counted(events, wheres)` says how many and where, in the reader's own words."""
+    grouped: dict[str, tuple[Cause, list[int], list[str]]] = {}
+    for cause, events, where in found:
+        _, counts, places = grouped.setdefault(cause.id, (cause, [], []))
+        counts.append(events)
+        places.append(where)
+    return [
+        Advice(
+            f"{cause.title} ({counted(sum(counts), ', '.join(dict.fromkeys(places)))}). {cause.explanation} "
+            f"Next: {cause.next_step}",
+            links=list(cause.docs),
+        )
+        for cause, counts, places in grouped.values()
+    ]

@@ -28,7 +28,7 @@ from posthog_doctor.check import (
 )
 
 from ..common import docs
-from ..common.dead_letters import show_payload, show_value
+from ..common.dead_letters import advice_per_cause, show_payload, show_value
 from ..common.kafka_dlq import DeadLetterTopic, dead_letter_topic
 from ._digest import DeadLetterCause, dead_lettered_at, digest, event_data
 
@@ -210,19 +210,7 @@ def _example_table(causes: list[DeadLetterCause], include_payloads: bool) -> Tab
 
 
 def _advice(causes: list[DeadLetterCause]) -> list[Advice]:
-    advice: list[Advice] = []
-    seen: dict[str, list[DeadLetterCause]] = {}
-    for c in causes:
-        seen.setdefault(c.known.id, []).append(c)
-    for group in seen.values():
-        known = group[0].known
-        count = sum(c.count for c in group)
-        steps = ", ".join(dict.fromkeys(c.step for c in group))
-        advice.append(
-            Advice(
-                f"{known.title} ({count:,} of the newest messages; step {steps}). {known.explanation} "
-                f"Next: {known.next_step}",
-                links=list(known.docs),
-            )
-        )
+    advice = advice_per_cause(
+        ((c.known, c.count, c.step) for c in causes), lambda n, steps: f"{n:,} of the newest messages; step {steps}"
+    )
     return [*advice, STORY]

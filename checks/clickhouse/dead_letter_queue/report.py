@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from posthog_doctor.check import Advice, Item, Point, Series, Table, Values, units
 
+from ...common.dead_letters import advice_per_cause
 from ...common.payload import detail_value, show_details, show_payload, show_value
 from .._common import HOUR, as_int, hour_label, pct
 from .generation import Generation
@@ -162,20 +163,9 @@ def earlier_table(causes: list[CauseRow], context: int) -> Table:
 
 
 def advice(causes: list[CauseRow], share: dict, fail_share_pct: float, gen: Generation) -> list[Advice]:
-    given: list[Advice] = []
-    seen: dict[str, list[CauseRow]] = {}
-    for c in causes:
-        seen.setdefault(c.known.id, []).append(c)
-    for group in seen.values():
-        known = group[0].known
-        count = sum(c.window for c in group)
-        where = ", ".join(dict.fromkeys(c.location for c in group))
-        given.append(
-            Advice(
-                f"{known.title} ({count:,} events; {where}). {known.explanation} Next: {known.next_step}",
-                links=list(known.docs),
-            )
-        )
+    given = advice_per_cause(
+        ((c.known, c.window, c.location) for c in causes), lambda n, where: f"{n:,} events; {where}"
+    )
     if share.get("share", 0.0) >= fail_share_pct:
         given.insert(
             0,
