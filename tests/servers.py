@@ -138,13 +138,19 @@ _CH_USERS = """\
 """
 
 
-def start_clickhouse() -> Server:
+def start_clickhouse(
+    config_d: dict[str, str] | None = None, prefix: str = "phd-clickhouse-", grace: float = 10
+) -> Server:
+    """Debian's ClickHouse on free ports in a throwaway folder; `config_d` adds files to its config.d (name ->
+    XML), and `grace` is how long a stop waits for a clean shutdown."""
     binary = find_binary("clickhouse-server", ("/usr/bin/clickhouse-server", "/usr/sbin/clickhouse-server"))
-    folder = Path(tempfile.mkdtemp(prefix="phd-clickhouse-"))
-    for sub in ("log", "data", "tmp", "user_files", "format_schemas"):
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    for sub in ("log", "data", "tmp", "user_files", "format_schemas", "config.d"):
         (folder / sub).mkdir()
     tcp, http = free_port(), free_port()
     (folder / "config.xml").write_text(_CH_CONFIG.format(d=folder, tcp=tcp, http=http))
+    for name, xml in (config_d or {}).items():
+        (folder / "config.d" / name).write_text(xml)
     (folder / "users.xml").write_text(_CH_USERS.format(password=CH_PASSWORD))
     log = folder / "log" / "stdout.log"
     with open(log, "w") as out:
@@ -157,7 +163,7 @@ def start_clickhouse() -> Server:
         )
 
     def stop() -> None:
-        _kill(proc)
+        _kill(proc, grace)
         shutil.rmtree(folder, ignore_errors=True)
 
     try:

@@ -115,41 +115,10 @@ _CH_ZOOKEEPER = """\
 
 def start_clickhouse_with_zookeeper(zookeeper_port: int) -> Server:
     """Debian's ClickHouse (the suite's 18.16) with PostHog's kind of `<zookeeper>` section, on free ports."""
-    binary = servers.find_binary("clickhouse-server", ("/usr/bin/clickhouse-server", "/usr/sbin/clickhouse-server"))
-    folder = Path(tempfile.mkdtemp(prefix="phd-clickhouse-zk-"))
-    for sub in ("log", "data", "tmp", "user_files", "format_schemas", "config.d"):
-        (folder / sub).mkdir()
-    tcp, http = free_port(), free_port()
-    (folder / "config.xml").write_text(servers._CH_CONFIG.format(d=folder, tcp=tcp, http=http))
-    (folder / "config.d" / "zookeeper.xml").write_text(_CH_ZOOKEEPER.format(port=zookeeper_port))
-    (folder / "users.xml").write_text(servers._CH_USERS.format(password=servers.CH_PASSWORD))
-    log = folder / "log" / "stdout.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [binary, f"--config-file={folder / 'config.xml'}"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=folder,
-            start_new_session=True,
-        )
-
-    def stop() -> None:
-        servers._kill(proc, grace=1)  # throwaway data: no need to wait for a slow shutdown
-        shutil.rmtree(folder, ignore_errors=True)
-
-    try:
-        wait_for_port(tcp, 30, proc, folder / "log" / "error.log")
-        servers._wait_clickhouse_ready(tcp)
-    except Exception:
-        stop()
-        raise
-    return Server(
-        "clickhouse",
-        f"clickhouse://doctor:{servers.CH_PASSWORD}@127.0.0.1:{tcp}/posthog",
-        port=tcp,
-        admin_url=f"clickhouse://default@127.0.0.1:{tcp}/default",
-        details={"folder": str(folder)},
-        _stop=stop,
+    return servers.start_clickhouse(
+        {"zookeeper.xml": _CH_ZOOKEEPER.format(port=zookeeper_port)},
+        prefix="phd-clickhouse-zk-",
+        grace=1,  # throwaway data: no need to wait for a slow shutdown
     )
 
 
