@@ -15,6 +15,7 @@ import signal
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -521,22 +522,37 @@ def test_a_broker_that_hangs_mid_session_costs_one_deadline():
         seeder.create_topics({"t": 2})
         seeder.close()
         k = kafka(server.url, seconds=2.0)
-        assert k.partitions("t") == [0, 1]
-        os.kill(pid, signal.SIGSTOP)
         try:
-            started = time.monotonic()
-            with pytest.raises(ConnectorError) as caught:
-                k.offsets([("t", 0), ("t", 1)], "latest")
-            assert caught.value.kind == "timeout" and time.monotonic() - started < 2.5
-            with pytest.raises(ConnectorError) as again:  # the deadline is spent: later calls stop at once
-                k.groups()
-            assert again.value.kind == "timeout"
+            assert k.partitions("t") == [0, 1]
+            stop_process(pid)
+            try:
+                started = time.monotonic()
+                with pytest.raises(ConnectorError) as caught:
+                    k.offsets([("t", 0), ("t", 1)], "latest")
+                assert caught.value.kind == "timeout" and time.monotonic() - started < 2.5
+                with pytest.raises(ConnectorError) as again:  # the deadline is spent: later calls stop at once
+                    k.groups()
+                assert again.value.kind == "timeout"
+            finally:
+                os.kill(pid, signal.SIGCONT)
         finally:
-            os.kill(pid, signal.SIGCONT)
-        k.close()
+            k.close()  # also when an assertion failed: a thread left behind would fail the tests after this one
         assert no_doctor_threads()
     finally:
         server.stop()
+
+
+def stop_process(pid: int) -> None:
+    """SIGSTOP, then wait until the kernel shows the process stopped: a signal is only queued when kill returns,
+    and on a busy machine a broker thread may still answer one more request before it is delivered."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        states = {t.read_text().rsplit(")", 1)[1].split()[0] for t in Path(f"/proc/{pid}/task").glob("*/stat")}
+        if states == {"T"}:  # every thread of it
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not stop within 5 s")
 
 
 def test_a_port_that_does_not_speak_kafka():
